@@ -1,0 +1,14 @@
+"""symcnn: convolutional networks as named sympy expressions, differentiated like on paper, run fast.
+
+>>> import symcnn as sc
+>>> net = sc.presets.network_a()
+>>> net.params["conv1.weight"].shape
+(1, 1, 3, 3)
+"""
+
+from . import presets
+from .layers import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D
+from .network import Network
+
+__all__ = ["AvgPool2D", "Conv2D", "Dense", "Flatten", "MaxPool2D", "Network", "presets"]
+__version__ = "0.1.0"

@@ -1,0 +1,94 @@
+"""The chain rule: upstream gradient times local partial, summed, numerically and symbolically.
+
+dL/dw = sum over the output positions p that use w of dL/da_p * da_p/dz_p * dz_p/dw.
+
+>>> from symcnn.graph import SymbolicGraph
+>>> from symcnn.layers import Conv2D, Dense, Flatten
+>>> graph = SymbolicGraph((1, 3, 3), [Conv2D(1, 2, activation="sigmoid", bias=False),
+...                                   Flatten(), Dense(1, activation="sigmoid", bias=False)], "bce")
+>>> weight = graph.layer_nodes[0].weights[0, 0, 1, 1]
+>>> expression = gradient_expression(graph, weight)
+>>> len(expression.args)  # one term per output position of the 2x2 map
+4
+>>> sorted(expression.args, key=str)[0]
+a__1_0_0_0*g___a__1_0_0_0*x_0_1_1*(1 - a__1_0_0_0)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy
+
+from .differentiate import local_partials
+from .naming import adjoint_symbol
+
+
+def accumulate(adjoints: dict, output, partials: dict) -> None:
+    """adjoint[s] += adjoint[output] * d output / d s for every s in ``partials`` (in place)."""
+    upstream = adjoints.get(output, 0.0)
+    for symbol, partial in partials.items():
+        adjoints[symbol] = adjoints.get(symbol, 0.0) + upstream * partial
+
+
+def backpropagate(layers, caches, logit_gradient, params) -> dict:
+    """dL/dparameter for every parameter, from dL/d(last logits), layer by layer in reverse.
+
+    ``layers`` are the compiled kernels of :mod:`symcnn.evaluate` with their forward
+    ``caches`` (cache, z, a). Per layer: dL/dz = dL/da * da/dz (the compiled activation
+    partial), then dL/dw = sum over positions of dL/dz * dz/dw and dL/dx likewise (the
+    compiled contractions). The last layer's dL/dz is given: the loss was joined with its
+    activation.
+    """
+    gradients = {}
+    upstream = logit_gradient
+    for index in range(len(layers) - 1, -1, -1):
+        layer, (cache, z, a) = layers[index], caches[index]
+        if index == len(layers) - 1:
+            upstream = _as_map(upstream, z)
+        elif layer.activation is not None:
+            upstream = layer.activation.backward(upstream, z, a)
+        upstream = layer.backward(upstream, cache, params, gradients)
+    return {key: gradients[key] for key in params}
+
+
+def _as_map(logit_gradient, z):
+    """(N, K) gradient of the flat logits -> the layout of the last layer's z."""
+    if z.ndim == 2:
+        return logit_gradient
+    n, h, w, f = z.shape  # channels-last conv map; logits are in (f, h, w) order
+    return logit_gradient.reshape(n, f, h, w).transpose(0, 2, 3, 1)
+
+
+def _node_of(graph, weight):
+    for node in graph.layer_nodes:
+        for array in (node.weights, node.bias):
+            if array is not None:
+                where = np.argwhere(array == weight)
+                if len(where):
+                    return node, tuple(where[0])
+    raise ValueError(f"{weight} is not a weight or bias of this network")
+
+
+def gradient_expression(graph, weight) -> sympy.Expr:
+    """dLoss/d``weight`` as a sum over positions, in named symbols.
+
+    Each term is dL/da_p (an adjoint symbol, rendered as a fraction) times da_p/dz_p times
+    dz_p/dw, with every factor taken from the derived local partials.
+    """
+    node, index = _node_of(graph, weight)
+    terms = []
+    for position in node.positions():
+        if position[0] != index[0]:  # a filter's (unit's) weights only reach its own outputs
+            continue
+        partials = local_partials(node, position)
+        weight_partial = partials["weighted_sum"].get(weight, sympy.S.Zero)
+        if weight_partial == 0:
+            continue
+        z = node.pre_activations[position]
+        if node.layer.activation == "softmax":  # every output of a softmax depends on every z
+            upstream = sympy.Add(*[adjoint_symbol(node.outputs[other]) * local_partials(node, other)["output"][z]
+                                   for other in node.positions()])
+        else:
+            upstream = adjoint_symbol(node.outputs[position]) * partials["output"][z]
+        terms.append(upstream * weight_partial)
+    return sympy.Add(*terms)

@@ -1,0 +1,129 @@
+"""Local partial derivatives, derived with sympy once per layer template and instantiated per position.
+
+A convolution shares its weights over all output positions, so the partials of one generic
+output scalar (the template) are derived once; the partials at any position are the
+template partials with the generic symbols replaced by that position's named scalars.
+
+>>> from symcnn.layers import Conv2D
+>>> template = derive_template(Conv2D(1, 2, activation="sigmoid", bias=False).template((1, 3, 3)))
+>>> template.partials["weighted_sum"][template.kernel[0, 0, 1]]
+xi_0_0_1
+>>> template.partials["output"]
+{zeta: alpha*(1 - alpha)}
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import sympy
+
+from .layers import ALPHA, ZETA, LayerTemplate
+
+
+def partials_of(expression: sympy.Expr, symbols) -> dict:
+    """d expression / d s for every s in ``symbols``, differentiating each term only once.
+
+    ``sympy.diff`` of a sum visits every term for every symbol (quadratic in the number of
+    terms); here each term of a top-level sum is differentiated only by the symbols it holds.
+
+    >>> x, y, w = sympy.symbols("x y w")
+    >>> partials_of(w * x + w**2 * y + 3, [w, x])
+    {w: 2*w*y + x, x: w}
+    """
+    terms = expression.args if isinstance(expression, sympy.Add) else (expression,)
+    terms_holding = defaultdict(list)
+    wanted = set(symbols)
+    for term in terms:
+        for symbol in term.free_symbols & wanted:
+            terms_holding[symbol].append(term)
+    return {symbol: sympy.Add(*[term.diff(symbol) for term in terms_holding[symbol]])
+            for symbol in symbols}
+
+
+def derive_template(template: LayerTemplate) -> LayerTemplate:
+    """Fill ``template.partials`` with its local partials, derived with sympy.
+
+    ``partials["weighted_sum"]``: d zeta / d (each kernel, patch and bias symbol);
+    ``partials["output"]``: d alpha / d zeta, written in alpha where it can be (e.g.
+    sigma' = alpha (1 - alpha)), or d alpha / d xi for each patch symbol of a pooling layer.
+    """
+    if template.partials:
+        return template
+    if template.weighted_sum is not None:
+        symbols = list(template.kernel.flat) + list(template.patch.flat)
+        if template.bias is not None:
+            symbols.append(template.bias)
+        template.partials["weighted_sum"] = partials_of(template.weighted_sum, symbols)
+        derivative = sympy.diff(template.output, ZETA)
+        template.partials["output"] = {ZETA: derivative.subs(template.output, ALPHA)}
+    else:
+        template.partials["output"] = partials_of(template.output, list(template.patch.flat))
+    return template
+
+
+def _instantiate_partials(partials: dict, mapping: dict) -> dict:
+    """Template partials -> partials w.r.t. named scalars at one position.
+
+    A named scalar that several template symbols map to (a channel-shared kernel weight)
+    gets the sum of their partials; symbols mapped to 0 (zero padding) drop out.
+    """
+    named = defaultdict(lambda: sympy.S.Zero)
+    for template_symbol, partial in partials.items():
+        target = mapping[template_symbol]
+        if isinstance(target, sympy.Symbol):
+            named[target] += partial.xreplace(mapping)
+    return dict(named)
+
+
+def local_partials(node, position) -> dict:
+    """The local partials of one layer output scalar, in named scalars.
+
+    Returns ``{"weighted_sum": {named w/x/b: dz/d.}, "output": {named z or x: da/d.}}`` for
+    the output at ``position`` of ``node`` (a :class:`symcnn.graph.LayerNode`).
+
+    >>> from symcnn.graph import SymbolicGraph
+    >>> from symcnn.layers import Conv2D, Dense, Flatten
+    >>> graph = SymbolicGraph((1, 3, 3), [Conv2D(1, 2, activation="sigmoid", bias=False),
+    ...                                   Flatten(), Dense(1, activation="sigmoid")], "bce")
+    >>> partials = local_partials(graph.layer_nodes[0], (0, 1, 0))
+    >>> partials["weighted_sum"][graph.layer_nodes[0].weights[0, 0, 0, 1]]
+    x_0_1_1
+    >>> partials["output"]
+    {z__1_0_1_0: a__1_0_1_0*(1 - a__1_0_1_0)}
+    """
+    derive_template(node.template)
+    mapping = node.instantiation(position)
+    result = {}
+    if "weighted_sum" in node.template.partials:
+        result["weighted_sum"] = _instantiate_partials(node.template.partials["weighted_sum"], mapping)
+    if node.layer.activation == "softmax":
+        output = node.output_at(position)
+        result["output"] = {z: sympy.diff(output, z).subs(output, node.outputs[tuple(position)])
+                            for z in node.pre_activations.flat}
+    else:
+        result["output"] = _instantiate_partials(node.template.partials["output"], mapping)
+    return result
+
+
+def central_differences(function, parameters: dict, epsilon: float = 1e-6) -> dict:
+    """Central finite differences (f(p + e) - f(p - e)) / 2e of a scalar function of parameters.
+
+    >>> import numpy as np
+    >>> grads = central_differences(lambda p: float((p["w"] ** 2).sum()), {"w": np.array([1.0, -2.0])})
+    >>> np.round(grads["w"], 6)
+    array([ 2., -4.])
+    """
+    gradients = {}
+    for key, values in parameters.items():
+        gradient = np.zeros_like(values, dtype=float)
+        for index in np.ndindex(*values.shape):
+            shifted = {k: v.copy() for k, v in parameters.items()}
+            shifted[key][index] = values[index] + epsilon
+            upper = function(shifted)
+            shifted[key][index] = values[index] - epsilon
+            lower = function(shifted)
+            gradient[index] = (upper - lower) / (2 * epsilon)
+        gradients[key] = gradient
+    return gradients

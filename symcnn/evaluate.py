@@ -1,0 +1,479 @@
+"""Evaluators compiled from the derived expressions: the only module that calls ``lambdify``.
+
+Two evaluators run the same mathematics:
+
+* :class:`CompiledNetwork` (the fast path) compiles each layer *by the structure of its
+  derived template*. The weighted-sum part of a conv or dense template has partials
+  dz/d omega_k = xi_k and dz/d xi_k = omega_k (checked here, on the derived partials), so
+  its forward pass, its sum over positions of upstream x dz/dw, and its pass back to the
+  inputs are each one tensor contraction over all positions at once. The nonlinear parts
+  (activations and their derived partials, the loss and its derived partials) go through
+  ``lambdify``.
+* :class:`UnrolledEvaluator` lambdifies every scalar expression and every local partial of
+  every position, and combines them scalar by scalar; it is slow and exists to cross-check
+  the fast path on small networks.
+
+Internally feature maps are channels-last (N, H, W, C), so that a window of a map reshapes
+to the (C, kh, kw) order of a PyTorch kernel.
+
+>>> import numpy as np
+>>> from symcnn.graph import SymbolicGraph
+>>> from symcnn.layers import Conv2D, Dense, Flatten
+>>> graph = SymbolicGraph((1, 4, 4), [Conv2D(1, 3, activation="sigmoid", bias=False),
+...                                   Flatten(), Dense(1, activation="sigmoid", bias=False)], "bce")
+>>> params = {"conv1.weight": np.full((1, 1, 3, 3), 0.1), "dense2.weight": np.full((1, 4), 0.2)}
+>>> x, y = np.ones((1, 1, 4, 4)), np.ones((1, 1))
+>>> fast = CompiledNetwork(graph).loss_and_gradients(x, y, params)
+>>> slow = UnrolledEvaluator(graph).loss_and_gradients(x, y, params)
+>>> bool(np.isclose(fast[0], slow[0])), bool(np.allclose(fast[1]["conv1.weight"], slow[1]["conv1.weight"]))
+(True, True)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy
+
+from . import chainrule
+from .differentiate import derive_template, local_partials, partials_of
+from .layers import ALPHA, ZETA
+from .losses import loss_of_logits, output_probabilities
+
+
+def _sigmoid(z):
+    # sigma(z) = 1/(1 + e^{-z}) = e^{z}/(1 + e^{z}); with e = e^{-|z|} neither form overflows.
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+
+
+def _log_sigmoid(z):
+    # log sigma(z) = -log(1 + e^{-z}) = min(z, 0) - log1p(e^{-|z|})
+    return np.minimum(z, 0.0) - np.log1p(np.exp(-np.abs(z)))
+
+
+def _log_sum_exp(*terms):
+    stacked = np.stack(np.broadcast_arrays(*terms))
+    largest = stacked.max(axis=0)
+    return largest + np.log(np.exp(stacked - largest).sum(axis=0))
+
+
+def _window_max(*entries):
+    return np.max(np.stack(np.broadcast_arrays(*entries)), axis=0)
+
+
+def _first_max(k, *entries):
+    # argmax returns the first maximal entry, the tie rule the symbolic form states.
+    return (np.argmax(np.stack(np.broadcast_arrays(*entries)), axis=0) == k).astype(float)
+
+
+#: Numeric meaning of every opaque function in :mod:`symcnn.functions`, given to lambdify
+#: explicitly (sympy's own printing of Heaviside/Max goes through slow Piecewise logic).
+NUMPY_IMPLEMENTATIONS = {
+    "Sigmoid": _sigmoid,
+    "LogSigmoid": _log_sigmoid,
+    "ReLU": lambda z: np.maximum(z, 0.0),
+    "Step": lambda z: (np.asarray(z) > 0).astype(float),
+    "LogSumExp": _log_sum_exp,
+    "WindowMax": _window_max,
+    "FirstMax": _first_max,
+}
+
+
+def compile_expressions(arguments, expressions):
+    """Compile expressions of ``arguments`` into one numpy function (the only lambdify call).
+
+    ``arguments`` is a list whose items are symbols or lists of symbols (a list is passed
+    as one sequence). Common subexpressions are shared (``cse=True``); the generated
+    docstring is kept short, since printing huge expressions into it is costly.
+
+    >>> x, y = sympy.symbols("x y")
+    >>> compile_expressions([x, y], [x * y, x + y])(2.0, 3.0)
+    [6.0, 5.0]
+    """
+    return sympy.lambdify(arguments, expressions, modules=[NUMPY_IMPLEMENTATIONS, "numpy"],
+                          cse=True, docstring_limit=0)
+
+
+def _check_affine_structure(node):
+    """Confirm from the derived partials that z = sum_k omega_k xi_k (+ beta)."""
+    template = derive_template(node.template)
+    partials = template.partials["weighted_sum"]
+    linear = all(partials[omega] == xi and partials[xi] == omega
+                 for omega, xi in zip(template.kernel.flat, template.patch.flat))
+    if template.bias is not None:
+        linear = linear and partials[template.bias] == 1
+    if not linear:
+        raise NotImplementedError(f"{node.name}: the fast path compiles weighted sums only")
+
+
+def _check_pool_structure(node):
+    """Confirm from the derived partials which routing a pooling layer's backward pass needs."""
+    template = derive_template(node.template)
+    window = list(template.patch.flat)
+    partials = [template.partials["output"][xi] for xi in window]
+    if node.layer.mode == "avg" and all(p == sympy.Rational(1, len(window)) for p in partials):
+        return
+    if node.layer.mode == "max" and all(p.func.__name__ == "FirstMax" and p.args[0] == k
+                                        for k, p in enumerate(partials)):
+        return
+    raise NotImplementedError(f"{node.name}: pooling partials of an unexpected form")
+
+
+class _Activation:
+    """Compiled alpha(zeta) and d alpha / d zeta (in zeta and alpha), from the template."""
+
+    def __init__(self, template):
+        derivative = template.partials["output"][ZETA]
+        self.identity = template.output == ZETA
+        self.constant_derivative = derivative.is_number
+        self.value = compile_expressions([ZETA], template.output)
+        self.derivative = compile_expressions([ZETA, ALPHA], derivative)
+
+    def forward(self, z):
+        return z if self.identity else self.value(z)
+
+    def backward(self, upstream, z, a):
+        # dL/dz = dL/da * da/dz, elementwise
+        if self.identity:
+            return upstream
+        return upstream * self.derivative(z, a)
+
+
+class _WindowIndex:
+    """Where every window entry of a layer sits in its flattened channels-last input.
+
+    ``index[p, k]`` is the flat position of input x[c, s i + u - pad, s j + v - pad] for output
+    position p = (i, j) and window entry k = (c, u, v), or ``size`` (an appended zero) where
+    the window reaches into the zero padding. Gathering with it is im2col in one call;
+    ``np.bincount`` over it sums gradients back onto the inputs in one call.
+    """
+
+    def __init__(self, input_shape, window, stride, padding):
+        channels, height, width = input_shape
+        (kh, kw), (sh, sw), (ph, pw) = window, stride, padding
+        out_h, out_w = (height + 2 * ph - kh) // sh + 1, (width + 2 * pw - kw) // sw + 1
+        i, j, c, u, v = np.ix_(range(out_h), range(out_w), range(channels), range(kh), range(kw))
+        row, col = sh * i + u - ph, sw * j + v - pw
+        inside = (row >= 0) & (row < height) & (col >= 0) & (col < width)
+        self.size = channels * height * width
+        flat = np.where(inside, (row * width + col) * channels + c, self.size)
+        self.index = flat.reshape(out_h * out_w, channels * kh * kw)
+        self.padded = not inside.all()
+        self.output_grid = (out_h, out_w)
+        self.input_shape = (height, width, channels)
+        self._batch_index = {}
+
+    def gather(self, x):
+        """(N, H, W, C) -> (N, positions, window entries)."""
+        flat = x.reshape(x.shape[0], -1)
+        if self.padded:
+            flat = np.concatenate([flat, np.zeros((len(flat), 1))], axis=1)
+        return np.take(flat, self.index, axis=1)
+
+    def scatter(self, window_values):
+        """(N, positions, window entries) summed back onto (N, H, W, C); padding dropped."""
+        n = window_values.shape[0]
+        if n not in self._batch_index:  # sample n's entries go to bins n*(size + 1) + index
+            offsets = np.arange(n)[:, None] * (self.size + 1)
+            self._batch_index[n] = (self.index.reshape(1, -1) + offsets).ravel()
+        sums = np.bincount(self._batch_index[n], weights=window_values.ravel(), minlength=n * (self.size + 1))
+        return sums.reshape(n, self.size + 1)[:, :self.size].reshape(n, *self.input_shape)
+
+
+class _ConvKernel:
+    """Conv layer: im2col contraction for z, lambdified activation, contractions back."""
+
+    def __init__(self, node, needs_input_gradient):
+        _check_affine_structure(node)
+        layer = node.layer
+        self.keys = node.parameter_keys()
+        self.kernel_size = layer.kernel_size
+        self.shared = layer.shared_channels
+        self.channels = node.input_shape[0]
+        self.windows = _WindowIndex(node.input_shape, layer.kernel_size, layer.stride, layer.padding)
+        self.activation = None if node.layer.activation == "softmax" else _Activation(node.template)
+        self.needs_input_gradient = needs_input_gradient
+
+    def _kernel_matrix(self, weight):
+        filters = weight.shape[0]
+        if self.shared:  # one kernel per filter, repeated along the input channels
+            weight = np.broadcast_to(weight, (filters, self.channels, *self.kernel_size))
+        return weight.reshape(filters, -1)
+
+    def forward(self, x, params):
+        columns = self.windows.gather(x)  # (N, positions, (c, u, v))
+        n = columns.shape[0]
+        columns = columns.reshape(-1, columns.shape[2])
+        weight = params[self.keys["weight"]]
+        z = columns @ self._kernel_matrix(weight).T
+        if "bias" in self.keys:
+            z += params[self.keys["bias"]]
+        return z.reshape(n, *self.windows.output_grid, weight.shape[0]), columns
+
+    def backward(self, dz, columns, params, gradients):
+        weight = params[self.keys["weight"]]
+        filters = weight.shape[0]
+        dz_rows = dz.reshape(-1, filters)
+        # dL/dw[f,c,u,v] = sum over positions of dL/dz[f,i,j] * x[c, s i + u, s j + v]
+        weight_gradient = (dz_rows.T @ columns).reshape(filters, self.channels, *self.kernel_size)
+        if self.shared:  # a shared weight's gradient is the sum over the channels it serves
+            weight_gradient = weight_gradient.sum(axis=1, keepdims=True)
+        gradients[self.keys["weight"]] = weight_gradient
+        if "bias" in self.keys:
+            gradients[self.keys["bias"]] = dz_rows.sum(axis=0)
+        if not self.needs_input_gradient:
+            return None
+        # dL/dx[c,r,q] = sum over the windows holding x[c,r,q] of dL/dz * w at that entry
+        window_gradient = dz_rows @ self._kernel_matrix(weight)
+        return self.windows.scatter(window_gradient.reshape(dz.shape[0], -1, window_gradient.shape[1]))
+
+
+class _DenseKernel:
+    """Dense layer: z = x W^T + b as one matrix product; the same contraction backwards."""
+
+    def __init__(self, node, needs_input_gradient):
+        _check_affine_structure(node)
+        self.keys = node.parameter_keys()
+        self.activation = None if node.layer.activation == "softmax" else _Activation(node.template)
+        self.needs_input_gradient = needs_input_gradient
+
+    def forward(self, x, params):
+        z = x @ params[self.keys["weight"]].T
+        if "bias" in self.keys:
+            z += params[self.keys["bias"]]
+        return z, (x,)
+
+    def backward(self, dz, cache, params, gradients):
+        (x,) = cache
+        gradients[self.keys["weight"]] = dz.T @ x  # sum over the batch of dL/dz_k x_n
+        if "bias" in self.keys:
+            gradients[self.keys["bias"]] = dz.sum(axis=0)
+        return dz @ params[self.keys["weight"]] if self.needs_input_gradient else None
+
+
+class _PoolKernel:
+    """Pooling: window maximum (gradient to the first maximum) or mean (gradient spread)."""
+
+    activation = None
+
+    def __init__(self, node, needs_input_gradient):
+        _check_pool_structure(node)
+        self.mode = node.layer.mode
+        channels = node.input_shape[0]
+        self.area = node.layer.size[0] * node.layer.size[1]
+        # one window per (position, channel): pool each channel as its own 1-channel map
+        self.windows = _WindowIndex(node.input_shape, node.layer.size, node.layer.stride, (0, 0))
+        self.channels = channels
+        self.needs_input_gradient = needs_input_gradient
+
+    def forward(self, x, params):
+        columns = self.windows.gather(x)  # (N, positions, (c, u, v))
+        n, positions, _ = columns.shape
+        windows = columns.reshape(n, positions, self.channels, self.area)
+        if self.mode == "max":
+            first_max = windows.argmax(axis=-1)[..., None]
+            pooled = np.take_along_axis(windows, first_max, axis=-1)[..., 0]
+        else:
+            first_max, pooled = None, windows.mean(axis=-1)
+        return pooled.reshape(n, *self.windows.output_grid, self.channels), first_max
+
+    def backward(self, upstream, first_max, params, gradients):
+        if not self.needs_input_gradient:
+            return None
+        n = upstream.shape[0]
+        upstream = upstream.reshape(n, -1, self.channels, 1)
+        if self.mode == "max":  # d max / d x_k = 1 for the first maximal entry, else 0
+            spread = np.zeros((*upstream.shape[:3], self.area))
+            np.put_along_axis(spread, first_max, upstream, axis=-1)
+        else:  # d mean / d x_k = 1 / area
+            spread = np.broadcast_to(upstream / self.area, (*upstream.shape[:3], self.area))
+        return self.windows.scatter(spread.reshape(n, upstream.shape[1], -1))
+
+
+class _FlattenKernel:
+    """Channels-last maps to PyTorch's channel-major flat order, and back."""
+
+    activation = None
+
+    def forward(self, x, params):
+        return x.transpose(0, 3, 1, 2).reshape(x.shape[0], -1), x.shape
+
+    def backward(self, upstream, cache, params, gradients):
+        n, h, w, c = cache
+        return upstream.reshape(n, c, h, w).transpose(0, 2, 3, 1)
+
+
+class _Head:
+    """The last activation joined with the loss, in the logits: loss and dL/dz, lambdified."""
+
+    def __init__(self, graph):
+        logits, targets = list(graph.logit_symbols), list(graph.target_symbols)
+        loss = loss_of_logits(graph.loss, graph.nodes[-1].layer.activation, logits, targets)
+        partials = partials_of(loss, logits)
+        self.loss = compile_expressions([logits, targets], loss)
+        self.logit_gradient = compile_expressions([logits, targets], [partials[z] for z in logits])
+        self.probabilities = compile_expressions(
+            [logits], output_probabilities(graph.nodes[-1].layer.activation, logits))
+
+    @staticmethod
+    def _columns(values):
+        return list(values.T)
+
+    def loss_per_sample(self, logits, targets):
+        return np.broadcast_to(self.loss(self._columns(logits), self._columns(targets)), logits.shape[:1])
+
+    def gradient(self, logits, targets):
+        columns = self.logit_gradient(self._columns(logits), self._columns(targets))
+        return np.stack(np.broadcast_arrays(*columns), axis=1).reshape(logits.shape)
+
+    def outputs(self, logits):
+        columns = self.probabilities(self._columns(logits))
+        return np.stack(np.broadcast_arrays(*columns), axis=1).reshape(logits.shape)
+
+
+_KERNELS = {"conv": _ConvKernel, "dense": _DenseKernel, "pool": _PoolKernel}
+
+
+class CompiledNetwork:
+    """The fast evaluator: forward, gradient and update passes of a :class:`SymbolicGraph`.
+
+    Parameters: ``graph``. Methods take ``x`` as (N, C, H, W) float64 and targets as (N, K).
+    """
+
+    def __init__(self, graph):
+        self.graph = graph
+        self.layers = []
+        for index, node in enumerate(graph.nodes):
+            if node.number is None:
+                self.layers.append(_FlattenKernel())
+            else:
+                # the first layer's inputs are pixels: their gradient is never needed
+                self.layers.append(_KERNELS[node.layer.kind](node, needs_input_gradient=index > 0))
+        self.head = _Head(graph)
+        weight, gradient, rate = sympy.symbols("w g eta")
+        self.update = compile_expressions([weight, gradient, rate], weight - rate * gradient)
+
+    def _forward(self, x, params):
+        """The last layer's logits z (N, K) and every layer's (cache, z, a)."""
+        activations = x.transpose(0, 2, 3, 1)
+        caches = []
+        for layer in self.layers[:-1]:
+            z, cache = layer.forward(activations, params)
+            activations = layer.activation.forward(z) if layer.activation is not None else z
+            caches.append((cache, z, activations))
+        z, cache = self.layers[-1].forward(activations, params)
+        caches.append((cache, z, None))  # the last activation is joined with the loss
+        if z.ndim == 4:  # a conv map's logits, flattened in PyTorch's (f, h, w) order
+            z = z.transpose(0, 3, 1, 2)
+        return z.reshape(x.shape[0], -1), caches
+
+    def outputs(self, x, params):
+        """The network's outputs (probabilities for sigmoid/softmax), shape (N, K)."""
+        logits, _ = self._forward(x, params)
+        return self.head.outputs(logits)
+
+    def loss(self, x, targets, params):
+        """Mean loss over the batch."""
+        logits, _ = self._forward(x, params)
+        return float(np.mean(self.head.loss_per_sample(logits, targets)))
+
+    def loss_and_gradients(self, x, targets, params):
+        """(mean loss, {key: dLoss/dkey}) for a batch."""
+        logits, caches = self._forward(x, params)
+        loss = float(np.mean(self.head.loss_per_sample(logits, targets)))
+        logit_gradient = self.head.gradient(logits, targets) / x.shape[0]  # d(mean)/dz
+        gradients = chainrule.backpropagate(self.layers, caches, logit_gradient, params)
+        return loss, gradients
+
+    def apply_update(self, params, gradients, learning_rate):
+        """w <- w - eta * dL/dw for every parameter (the compiled update rule)."""
+        return {key: self.update(value, gradients[key], learning_rate) for key, value in params.items()}
+
+
+class UnrolledEvaluator:
+    """Every scalar and every local partial lambdified separately; for small networks.
+
+    Parameters: ``graph``; ``max_terms`` bounds the size of what is built (see
+    :meth:`SymbolicGraph.check_unrolled_budget`).
+    """
+
+    def __init__(self, graph, max_terms=None):
+        self.graph = graph
+        graph.check_unrolled_budget(*(() if max_terms is None else (max_terms,)))
+        self.steps = []
+        parameter_symbols = graph.parameter_symbols()
+        for node in graph.layer_nodes:
+            parameters = [s for key in node.parameter_keys().values() for s in parameter_symbols[key].flat]
+            known = list(node.inputs.flat) + parameters
+            positions = list(node.positions())
+            partial_lists = [local_partials(node, position) for position in positions]
+            step = {"node": node, "positions": positions, "arguments": known}
+            if node.pre_activations is not None:
+                step["weighted_sum"] = compile_expressions([known], [node.weighted_sum_at(p) for p in positions])
+                local = known + list(node.pre_activations.flat) + list(node.outputs.flat)
+                step["output"] = compile_expressions([list(node.pre_activations.flat)],
+                                                     [node.output_at(p) for p in positions])
+            else:
+                local = known + list(node.outputs.flat)
+                step["output"] = compile_expressions([known], [node.output_at(p) for p in positions])
+            step["partial_symbols"] = [{stage: list(partials[stage]) for stage in partials}
+                                       for partials in partial_lists]
+            step["partials"] = compile_expressions(
+                [local], [[list(partials[stage].values()) for stage in sorted(partials)]
+                          for partials in partial_lists])
+            step["local_arguments"] = local
+            self.steps.append(step)
+        self.head = _Head(graph)
+        outputs, targets = list(graph.output_symbols), list(graph.target_symbols)
+        readable_partials = partials_of(graph.loss_expression, outputs)
+        # dL/da of the last layer, from the readable loss: shown to people, not used to train
+        self.output_adjoints = compile_expressions([outputs, targets], [readable_partials[a] for a in outputs])
+
+    def forward_values(self, x, params) -> dict:
+        """{named scalar: value} for the inputs, parameters and every layer's z and a (one sample)."""
+        values = dict(zip(self.graph.input_symbols.flat, np.asarray(x, dtype=float).flat))
+        for key, symbols in self.graph.parameter_symbols().items():
+            values.update(zip(symbols.flat, params[key].flat))
+        for step in self.steps:
+            node = step["node"]
+            known = [values[s] for s in step["arguments"]]
+            if node.pre_activations is not None:
+                values.update(zip(node.pre_activations.flat, step["weighted_sum"](known)))
+                values.update(zip(node.outputs.flat, step["output"]([values[s] for s in node.pre_activations.flat])))
+            else:
+                values.update(zip(node.outputs.flat, step["output"](known)))
+        return values
+
+    def adjoints(self, values: dict, target) -> tuple[float, dict]:
+        """(loss, {named scalar: dL/d scalar}) by the per-scalar chain rule, from forward values."""
+        target = np.asarray(target, dtype=float)
+        logits = np.array([[values[s] for s in self.graph.logit_symbols]])
+        loss = float(self.head.loss_per_sample(logits, target[None])[0])
+        adjoints = dict(zip(self.graph.logit_symbols, self.head.gradient(logits, target[None])[0]))
+        outputs = [values[a] for a in self.graph.output_symbols]
+        adjoints.update(zip(self.graph.output_symbols, self.output_adjoints(outputs, list(target))))
+        for step in reversed(self.steps):
+            node = step["node"]
+            partial_values = step["partials"]([values[s] for s in step["local_arguments"]])
+            for position, symbols, numbers in zip(step["positions"], step["partial_symbols"], partial_values):
+                partials = {stage: dict(zip(symbols[stage], stage_numbers))
+                            for stage, stage_numbers in zip(sorted(symbols), numbers)}
+                output = node.outputs[position]
+                if node.pre_activations is None:  # pooling: a depends on the inputs directly
+                    chainrule.accumulate(adjoints, output, partials["output"])
+                    continue
+                if step is not self.steps[-1]:  # the last layer's dL/dz comes from the joined loss
+                    chainrule.accumulate(adjoints, output, partials["output"])
+                chainrule.accumulate(adjoints, node.pre_activations[position], partials["weighted_sum"])
+        return loss, adjoints
+
+    def loss_and_gradients(self, x, targets, params):
+        """(mean loss, {key: dLoss/dkey}) for a batch, scalar by scalar."""
+        total_loss, gradients = 0.0, {key: np.zeros_like(v, dtype=float) for key, v in params.items()}
+        for sample, target in zip(x, targets):
+            loss, adjoints = self.adjoints(self.forward_values(sample, params), target)
+            total_loss += loss
+            for key, symbols in self.graph.parameter_symbols().items():
+                gradients[key] += np.array([adjoints.get(s, 0.0) for s in symbols.flat]).reshape(symbols.shape)
+        count = len(x)
+        return total_loss / count, {key: g / count for key, g in gradients.items()}

@@ -1,0 +1,161 @@
+"""Elementary functions of a CNN as opaque sympy functions with declared derivatives.
+
+Keeping sigmoid, ReLU, log-sum-exp and window maxima opaque (instead of spelling them
+with ``exp``/``Max``) keeps expressions small and derivation fast, and lets every
+non-smooth point carry an explicit, documented choice that matches PyTorch:
+
+* ReLU'(0) = 0, written ``Step(z)`` with Step(0) = 0;
+* the derivative of a window maximum goes to the *first* maximal entry only.
+
+>>> import sympy
+>>> z = sympy.Symbol("z")
+>>> sympy.diff(Sigmoid(z), z)
+(1 - Sigmoid(z))*Sigmoid(z)
+>>> sympy.diff(ReLU(z), z)
+Step(z)
+>>> sympy.diff(LogSigmoid(z), z)
+Sigmoid(-z)
+"""
+
+from __future__ import annotations
+
+import sympy
+
+
+class _EvaluatesNumerically(sympy.Function):
+    """Numbers in, number out under ``evalf`` via the function's exp/log definition."""
+
+    def _eval_evalf(self, precision):
+        if all(arg.is_number for arg in self.args):
+            return self.rewrite(sympy.exp)._eval_evalf(precision)
+        return None
+
+
+def _all_real_numbers(args):
+    return all(arg.is_number and arg.is_extended_real for arg in args)
+
+
+class Sigmoid(_EvaluatesNumerically):
+    """The logistic function 1/(1 + e^{-z}); d/dz = sigma(z)(1 - sigma(z))."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return Sigmoid(self.args[0]) * (1 - Sigmoid(self.args[0]))
+
+    def _latex(self, printer):
+        return rf"\sigma\left({printer._print(self.args[0])}\right)"
+
+    def _eval_rewrite_as_exp(self, z, **kwargs):
+        return 1 / (1 + sympy.exp(-z))
+
+
+class LogSigmoid(_EvaluatesNumerically):
+    """log(sigma(z)) = -log(1 + e^{-z}), kept whole so it can be evaluated stably.
+
+    d/dz log sigma(z) = 1 - sigma(z) = sigma(-z).
+    """
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return Sigmoid(-self.args[0])
+
+    def _latex(self, printer):
+        return rf"\log\sigma\left({printer._print(self.args[0])}\right)"
+
+    def _eval_rewrite_as_exp(self, z, **kwargs):
+        return -sympy.log(1 + sympy.exp(-z))
+
+
+class Step(sympy.Function):
+    """Heaviside step with Step(0) = 0 (PyTorch's choice for ReLU'(0)); derivative 0 a.e."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, z):
+        if _all_real_numbers([z]):
+            return sympy.S.One if z > 0 else sympy.S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return sympy.S.Zero
+
+    def _latex(self, printer):
+        return rf"\mathbb{{1}}\left[{printer._print(self.args[0])} > 0\right]"
+
+    def _eval_rewrite_as_Heaviside(self, z, **kwargs):
+        return sympy.Heaviside(z, 0)
+
+
+class ReLU(sympy.Function):
+    """max(0, z); d/dz = Step(z), so ReLU'(0) = 0 as in PyTorch."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, z):
+        if _all_real_numbers([z]):
+            return sympy.Max(sympy.S.Zero, z)
+        return None
+
+    def fdiff(self, argindex=1):
+        return Step(self.args[0])
+
+    def _latex(self, printer):
+        return rf"\max\left(0, {printer._print(self.args[0])}\right)"
+
+    def _eval_rewrite_as_Max(self, z, **kwargs):
+        return sympy.Max(0, z)
+
+
+class LogSumExp(_EvaluatesNumerically):
+    """log(sum_k e^{z_k}); d/dz_k = e^{z_k - LogSumExp(z)} = softmax_k(z)."""
+
+    def fdiff(self, argindex=1):
+        return sympy.exp(self.args[argindex - 1] - self)
+
+    def _latex(self, printer):
+        terms = " + ".join(rf"e^{{{printer._print(a)}}}" for a in self.args)
+        return rf"\log\left({terms}\right)"
+
+    def _eval_rewrite_as_exp(self, *args, **kwargs):
+        return sympy.log(sympy.Add(*[sympy.exp(a) for a in args]))
+
+
+class WindowMax(sympy.Function):
+    """The maximum of a pooling window; d/dx_k = FirstMax(k, x...) (ties: first entry wins)."""
+
+    @classmethod
+    def eval(cls, *entries):
+        if _all_real_numbers(entries):
+            return sympy.Max(*entries)
+        return None
+
+    def fdiff(self, argindex=1):
+        return FirstMax(sympy.Integer(argindex - 1), *self.args)
+
+    def _latex(self, printer):
+        return rf"\max\left({', '.join(printer._print(a) for a in self.args)}\right)"
+
+
+class FirstMax(sympy.Function):
+    """1 if entry ``k`` is the first maximum of the rest of the arguments, else 0.
+
+    ``FirstMax(k, x_0, ..., x_{n-1})``; its derivative is 0 almost everywhere.
+    """
+
+    @classmethod
+    def eval(cls, k, *entries):
+        if _all_real_numbers(entries):
+            values = [float(e) for e in entries]
+            return sympy.S.One if values.index(max(values)) == int(k) else sympy.S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return sympy.S.Zero
+
+    def _latex(self, printer):
+        entries = ", ".join(printer._print(a) for a in self.args[1:])
+        return rf"\mathbb{{1}}\left[\operatorname{{argmax}}\left({entries}\right) = {self.args[0]}\right]"

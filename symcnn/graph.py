@@ -1,0 +1,195 @@
+"""The named-scalar graph of a network: every scalar's symbol and expression, no numbers.
+
+Each layer's output scalars are expressions in the *named* scalars of the layer before it
+(never in pasted-in earlier expressions), so the graph stays linear in the network's size.
+
+>>> from symcnn.layers import Conv2D, Dense, Flatten
+>>> graph = SymbolicGraph((1, 4, 4), [Conv2D(1, 3, activation="sigmoid", bias=False),
+...                                   Flatten(), Dense(1, activation="sigmoid", bias=False)], "bce")
+>>> [node.name for node in graph.layer_nodes]
+['conv1', 'dense2']
+>>> graph.layer_nodes[0].weighted_sum_at((0, 1, 1)).args[:2]
+(w__1_0_0_0_0*x_0_1_1, w__1_0_0_0_1*x_0_1_2)
+>>> graph.layer_nodes[0].output_at((0, 1, 1))
+Sigmoid(z__1_0_1_1)
+>>> graph.loss_expression
+-y_0*log(a__2_0) - (1 - y_0)*log(1 - a__2_0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from .layers import ALPHA, ZETA, Flatten, Layer, LayerTemplate
+from .losses import check_loss, loss_of_probabilities, output_probabilities
+from .naming import make_symbol, symbol_array
+
+#: Unrolled building stops before it starts beyond this many expression terms.
+DEFAULT_MAX_UNROLLED_TERMS = 2_000_000
+
+
+@dataclass
+class LayerNode:
+    """One layer placed in the graph: its symbols and its (not yet differentiated) template."""
+
+    number: int | None
+    layer: Layer
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    inputs: np.ndarray
+    outputs: np.ndarray
+    weights: np.ndarray | None = None
+    bias: np.ndarray | None = None
+    pre_activations: np.ndarray | None = None
+    template: LayerTemplate | None = None
+
+    @property
+    def name(self) -> str:
+        """``conv1``, ``pool2``, ``dense3``...; flatten layers are not numbered."""
+        return f"{self.layer.kind}{self.number}" if self.number is not None else "flatten"
+
+    def parameter_keys(self) -> dict[str, str]:
+        """{"weight": "conv1.weight", "bias": "conv1.bias"} for the parameters this layer has."""
+        keys = {}
+        if self.weights is not None:
+            keys["weight"] = f"{self.name}.weight"
+        if self.bias is not None:
+            keys["bias"] = f"{self.name}.bias"
+        return keys
+
+    def positions(self):
+        """Every output index of the layer."""
+        return np.ndindex(*self.output_shape)
+
+    def substitution(self, position) -> dict:
+        """Template symbol -> named scalar at this output position (see ``Layer.substitution``)."""
+        return self.layer.substitution(tuple(position), self.inputs, self.weights, self.bias)
+
+    def weighted_sum_at(self, position) -> sympy.Expr:
+        """z at ``position`` in the named inputs and parameters (conv and dense layers)."""
+        return self.template.weighted_sum.xreplace(self.substitution(position))
+
+    def output_at(self, position) -> sympy.Expr:
+        """The layer's output scalar at ``position``, in the named scalars one step before it."""
+        position = tuple(position)
+        if self.layer.kind == "pool":
+            return self.template.output.xreplace(self.substitution(position))
+        if self.layer.activation == "softmax":
+            return output_probabilities("softmax", list(self.pre_activations.flat))[position[0]]
+        return self.template.output.xreplace({ZETA: self.pre_activations[position],
+                                              ALPHA: self.outputs[position]})
+
+    def instantiation(self, position) -> dict:
+        """Every template symbol (patch, kernel, bias, zeta, alpha) -> its named scalar here."""
+        mapping = self.substitution(position)
+        if self.pre_activations is not None:
+            mapping[ZETA] = self.pre_activations[tuple(position)]
+        mapping[ALPHA] = self.outputs[tuple(position)]
+        return mapping
+
+
+class SymbolicGraph:
+    """Every named scalar of a network, layer by layer, and the loss.
+
+    Parameters: ``input_shape`` (C, H, W), ``layers`` (``Layer`` objects in order),
+    ``loss`` (``"bce"``, ``"cross_entropy"`` or ``"mse"``), ``naming`` (``"symcnn"`` or ``"r"``).
+    """
+
+    def __init__(self, input_shape, layers, loss, naming="symcnn"):
+        self.naming = naming
+        self.input_shape = tuple(input_shape)
+        self.input_symbols = symbol_array(naming, "input", None, self.input_shape)
+        self.nodes: list[LayerNode] = []
+        inputs, number = self.input_symbols, 0
+        for position, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layers[{position}] must be a symcnn layer (Conv2D, Dense, ...), "
+                                f"got {type(layer).__name__}")
+            node = self._place(layer, inputs, None if isinstance(layer, Flatten) else number + 1)
+            number = node.number or number
+            self.nodes.append(node)
+            inputs = node.outputs
+        self._check_last_layer(loss)
+        self.loss = loss
+        self.output_symbols = self.nodes[-1].outputs.reshape(-1)
+        self.logit_symbols = self.nodes[-1].pre_activations.reshape(-1)
+        self.target_symbols = symbol_array(naming, "target", None, self.output_symbols.shape)
+        self.loss_symbol = make_symbol(naming, "loss", None, ())
+        self.loss_expression = loss_of_probabilities(loss, list(self.output_symbols), list(self.target_symbols))
+
+    def _place(self, layer, inputs, number) -> LayerNode:
+        input_shape = inputs.shape
+        output_shape = layer.output_shape(input_shape)
+        if number is None:
+            return LayerNode(None, layer, input_shape, output_shape, inputs, inputs.reshape(output_shape))
+        if layer.activation == "softmax" and layer.kind != "dense":
+            raise ValueError(f"layer {number} ({layer.describe()}): softmax is only available on a Dense layer")
+        shapes = layer.parameter_shapes(input_shape)
+        dense = layer.kind == "dense"
+        node = LayerNode(number, layer, input_shape, output_shape, inputs,
+                         symbol_array(self.naming, "activation", number, output_shape),
+                         template=layer.template(input_shape))
+        if "weight" in shapes:
+            node.weights = symbol_array(self.naming, "weight", number, shapes["weight"], dense)
+        if "bias" in shapes:
+            node.bias = symbol_array(self.naming, "bias", number, shapes["bias"], dense)
+        if layer.kind in ("conv", "dense"):
+            node.pre_activations = symbol_array(self.naming, "pre_activation", number, output_shape)
+        return node
+
+    def _check_last_layer(self, loss):
+        if not self.nodes or self.nodes[-1].pre_activations is None:
+            raise ValueError("the last layer must be a Conv2D or Dense layer (the loss needs its logits)")
+        for node in self.nodes[:-1]:
+            if node.layer.activation == "softmax":
+                raise ValueError(f"layer {node.number} ({node.layer.describe()}): softmax is only "
+                                 "supported on the last layer")
+        check_loss(loss, self.nodes[-1].layer.activation)
+
+    @property
+    def layer_nodes(self) -> list[LayerNode]:
+        """The numbered layers (everything but Flatten)."""
+        return [node for node in self.nodes if node.number is not None]
+
+    def parameter_symbols(self) -> dict[str, np.ndarray]:
+        """{"conv1.weight": array of symbols, ...} in layer order, PyTorch layouts."""
+        symbols = {}
+        for node in self.layer_nodes:
+            for kind, key in node.parameter_keys().items():
+                symbols[key] = node.weights if kind == "weight" else node.bias
+        return symbols
+
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        """{"conv1.weight": (1, 1, 3, 3), ...}."""
+        return {key: array.shape for key, array in self.parameter_symbols().items()}
+
+    def estimated_unrolled_terms(self) -> int:
+        """Number of terms the unrolled graph would hold: positions x template size per layer."""
+        total = 0
+        for node in self.layer_nodes:
+            total += int(np.prod(node.output_shape)) * (node.template.patch.size + 1)
+        return total
+
+    def check_unrolled_budget(self, max_terms: int = DEFAULT_MAX_UNROLLED_TERMS) -> int:
+        """Raise ``ValueError`` before building if the unrolled graph exceeds ``max_terms``."""
+        estimate = self.estimated_unrolled_terms()
+        if estimate > max_terms:
+            raise ValueError(f"the unrolled network would hold about {estimate:,} expression terms, "
+                             f"more than max_terms={max_terms:,}; use the layer templates "
+                             "(the fast path) or pass a larger max_terms if you have the time")
+        return estimate
+
+    def unrolled_expressions(self, max_terms: int = DEFAULT_MAX_UNROLLED_TERMS) -> dict:
+        """{named scalar: its expression in the named scalars one step before} for all layers."""
+        self.check_unrolled_budget(max_terms)
+        expressions = {}
+        for node in self.layer_nodes:
+            for position in node.positions():
+                if node.pre_activations is not None:
+                    expressions[node.pre_activations[position]] = node.weighted_sum_at(position)
+                expressions[node.outputs[position]] = node.output_at(position)
+        expressions[self.loss_symbol] = self.loss_expression
+        return expressions

@@ -1,0 +1,73 @@
+"""Training loops: per-sample SGD, mini-batch SGD and full-batch gradient descent.
+
+>>> import numpy as np
+>>> import symcnn as sc
+>>> net = sc.Network((1, 5, 5), [sc.Conv2D(2, 3, activation="relu"), sc.Flatten(),
+...                              sc.Dense(2, activation="softmax")], loss="cross_entropy", seed=0)
+>>> rng = np.random.default_rng(0)
+>>> X, y = rng.random((8, 1, 5, 5)), np.array([0, 1] * 4)
+>>> history = net.fit(X, y, lr=0.1, epochs=2, batch_size=4, progress=False)
+>>> len(history)  # 2 epochs x 2 mini-batches
+4
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .display import ProgressBar
+
+
+def check_learning_rate(lr) -> float:
+    """Return ``lr`` as a float if it is a finite positive number, else raise."""
+    if not isinstance(lr, numbers.Real) or isinstance(lr, bool):
+        raise TypeError(f"lr must be a number, got {type(lr).__name__}")
+    if not np.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr must be a finite positive number, got {lr}")
+    return float(lr)
+
+
+def _check_count(value, argument, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{argument} must be an int, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{argument} must be >= 1, got {value}")
+    return int(value)
+
+
+def fit(net, X, Y, lr=0.1, epochs=1, batch_size=None, shuffle=True, progress=True, validation=None):
+    """Train ``net`` in place and return its loss per step (also appended to ``net.history``).
+
+    Each step averages the gradient over its batch. ``shuffle`` draws a new order every
+    epoch from a generator seeded with the network's seed, so runs repeat exactly.
+    """
+    lr = check_learning_rate(lr)
+    epochs = _check_count(epochs, "epochs")
+    batch_size = _check_count(batch_size, "batch_size", allow_none=True)
+    batch, _ = net._batch(X)
+    targets = net._targets(Y, len(batch))
+    count = len(batch)
+    batch_size = count if batch_size is None else min(batch_size, count)
+    steps_per_epoch = -(-count // batch_size)
+    rng = np.random.default_rng(net.seed)
+    losses = []
+    net.accuracy_history = []
+    with ProgressBar(epochs * steps_per_epoch, "training", enabled=progress) as bar:
+        for _ in range(epochs):
+            order = rng.permutation(count) if shuffle else np.arange(count)
+            for start in range(0, count, batch_size):
+                chosen = order[start:start + batch_size]
+                loss = net._step(batch[chosen], targets[chosen], lr)
+                if not np.isfinite(loss):
+                    raise FloatingPointError(f"the loss became {loss} at step {len(losses) + 1}; "
+                                             "try a smaller learning rate")
+                losses.append(loss)
+                bar.update(loss=loss)
+            if validation is not None:
+                net.accuracy_history.append(net.accuracy(*validation))
+    net.history.extend(losses)
+    return losses

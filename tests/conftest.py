@@ -1,0 +1,36 @@
+"""Fixtures shared by the tests."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import symcnn as sc
+
+MNIST_DIRECTORY = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
+
+
+@pytest.fixture(scope="session")
+def photo():
+    """A real photo (Grace Hopper, shipped with matplotlib) as network A's 1x27x27 input."""
+    from symcnn.data import sample_image
+    return sample_image((27, 27))
+
+
+@pytest.fixture
+def small_network():
+    """A network small enough for the unrolled evaluator, with every layer kind."""
+    def build(loss="cross_entropy", last_activation="softmax", seed=0):
+        return sc.Network((2, 7, 7), [
+            sc.Conv2D(3, 3, padding=1, stride=2, activation="tanh"),
+            sc.Conv2D(2, 2, activation="relu", shared_channels=True, bias=False),
+            sc.MaxPool2D(2, stride=1),
+            sc.AvgPool2D(1),
+            sc.Flatten(),
+            sc.Dense(3, activation=last_activation)], loss=loss, seed=seed)
+    return build
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)

@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+import sympy
+
+import symcnn as sc
+from symcnn.differentiate import central_differences, local_partials, partials_of
+
+
+def test_partials_of_equals_sympy_diff():
+    x, y, w, v = sympy.symbols("x y w v")
+    expression = w * x + v * w ** 2 * y + sympy.sin(v) + 3
+    partials = partials_of(expression, [w, v, x, y])
+    for symbol, partial in partials.items():
+        assert sympy.simplify(partial - sympy.diff(expression, symbol)) == 0
+
+
+@pytest.mark.parametrize("last_activation, loss", [("softmax", "cross_entropy"), ("sigmoid", "bce")])
+def test_instantiated_template_partials_equal_diff_of_unrolled_expressions(small_network, last_activation, loss):
+    """At every position of every layer, the template partials instantiated there equal
+    sympy.diff of that position's unrolled scalar expression."""
+    graph = small_network(loss, last_activation).graph
+    checked = 0
+    for node in graph.layer_nodes:
+        parameters = [s for array in (node.weights, node.bias) if array is not None for s in array.flat]
+        for position in node.positions():
+            partials = local_partials(node, position)
+            if node.pre_activations is not None:
+                z_expression = node.weighted_sum_at(position)
+                for symbol in parameters + list(node.inputs.flat):
+                    expected = sympy.diff(z_expression, symbol)
+                    assert partials["weighted_sum"].get(symbol, 0) == expected, (node.name, position, symbol)
+                    checked += 1
+                output = node.output_at(position)
+                for z in node.pre_activations.flat:
+                    expected = sympy.diff(output, z).subs(output, node.outputs[position])
+                    assert sympy.simplify(partials["output"].get(z, 0) - expected) == 0
+            else:
+                output = node.output_at(position)
+                for symbol in node.inputs.flat:
+                    assert partials["output"].get(symbol, 0) == sympy.diff(output, symbol)
+                    checked += 1
+    assert checked > 1000
+
+
+def test_activation_partials_are_written_in_the_output_symbol():
+    graph = sc.presets.network_a().graph
+    node = graph.layer_nodes[1]
+    partials = local_partials(node, (0, 3, 4))
+    a = node.outputs[0, 3, 4]
+    assert partials["output"] == {node.pre_activations[0, 3, 4]: a * (1 - a)}
+    assert partials["weighted_sum"][node.weights[0, 0, 2, 1]] == graph.layer_nodes[0].outputs[0, 5, 5]
+
+
+def test_relu_partial_states_pytorch_choice_at_zero():
+    graph = sc.Network((1, 3, 3), [sc.Conv2D(1, 2, activation="relu"), sc.Flatten(),
+                                   sc.Dense(1, activation="sigmoid")], "bce").graph
+    node = graph.layer_nodes[0]
+    (partial,) = local_partials(node, (0, 0, 0))["output"].values()
+    assert partial.func.__name__ == "Step"
+    assert "> 0" in sympy.latex(partial)  # 1[z > 0]: ReLU'(0) = 0, as in PyTorch
+
+
+def test_central_differences_of_a_known_function():
+    params = {"a": np.array([[1.0, 2.0]]), "b": np.array([3.0])}
+    gradients = central_differences(lambda p: float(np.sum(p["a"] ** 3) * p["b"][0]), params)
+    np.testing.assert_allclose(gradients["a"], [[9.0, 36.0]], rtol=1e-8)
+    np.testing.assert_allclose(gradients["b"], [9.0], rtol=1e-8)
