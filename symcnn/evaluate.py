@@ -367,6 +367,17 @@ class CompiledNetwork:
             z = z.transpose(0, 3, 1, 2)
         return z.reshape(x.shape[0], -1), caches
 
+    def feature_maps(self, x, params) -> dict:
+        """{layer name: its output a, PyTorch layout (N, C, H, W) or (N, K)} for every numbered layer."""
+        logits, caches = self._forward(x, params)
+        maps = {}
+        for node, (_, _, a) in zip(self.graph.nodes[:-1], caches[:-1]):
+            if node.number is not None:
+                maps[node.name] = a.transpose(0, 3, 1, 2) if a.ndim == 4 else a
+        last = self.graph.nodes[-1]  # its activation is applied by the head, on the flat logits
+        maps[last.name] = self.head.outputs(logits).reshape(len(x), *last.output_shape)
+        return maps
+
     def outputs(self, x, params):
         """The network's outputs (probabilities for sigmoid/softmax), shape (N, K)."""
         logits, _ = self._forward(x, params)

@@ -152,6 +152,18 @@ class Network:
         outputs = self.compiled.outputs(batch, self._params)
         return outputs[0] if single else outputs
 
+    def feature_maps(self, x) -> dict[str, np.ndarray]:
+        """{layer name: output of that layer} for one image (C, H, W) or a batch (N, C, H, W).
+
+        >>> import symcnn as sc, numpy as np
+        >>> maps = sc.presets.network_a().feature_maps(np.zeros((1, 27, 27)))
+        >>> {name: m.shape for name, m in maps.items()}
+        {'conv1': (1, 25, 25), 'conv2': (1, 21, 21), 'conv3': (1, 15, 15), 'dense4': (1,)}
+        """
+        batch, single = self._batch(x)
+        maps = self.compiled.feature_maps(batch, self._params)
+        return {name: m[0] for name, m in maps.items()} if single else maps
+
     def loss(self, x, y) -> float:
         """The loss, averaged over a batch."""
         batch, _ = self._batch(x)
