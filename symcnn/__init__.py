@@ -6,9 +6,9 @@
 (1, 1, 3, 3)
 """
 
-from . import presets
+from . import data, display, presets
 from .layers import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D
 from .network import Network
 
-__all__ = ["AvgPool2D", "Conv2D", "Dense", "Flatten", "MaxPool2D", "Network", "presets"]
+__all__ = ["AvgPool2D", "Conv2D", "Dense", "Flatten", "MaxPool2D", "Network", "data", "display", "presets"]
 __version__ = "0.1.0"
