@@ -1,0 +1,407 @@
+"""File reading: MNIST IDX files and photos, returned as numpy arrays (no I/O elsewhere).
+
+>>> one_hot([3, 6, 3], classes=(3, 6))
+array([[1., 0.],
+       [0., 1.],
+       [1., 0.]])
+
+Only numpy is needed for IDX files; :func:`load_image` and :func:`sample_image` need the
+optional extras Pillow and matplotlib (``pip install "symcnn[plots]"``), imported lazily.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["load_image", "load_mnist", "one_hot", "read_idx", "sample_image", "split"]
+
+# The IDX header: two zero bytes, a type code, the number of dimensions, then one
+# big-endian uint32 size per dimension; the data follows in row-major order, big-endian.
+_IDX_TYPES = {
+    0x08: np.dtype("u1"),
+    0x09: np.dtype("i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+_GZIP_MAGIC = b"\x1f\x8b"
+# magic number = type code * 256 + number of dims: unsigned bytes with 3 dims
+# (N, rows, columns) for images, 1 dim (N,) for labels.
+_IMAGES_MAGIC = 0x0803  # 2051
+_LABELS_MAGIC = 0x0801  # 2049
+_EXTRAS_HINT = 'pip install "symcnn[plots]"'
+
+
+def read_idx(path) -> np.ndarray:
+    """Read an IDX file, gzipped or raw, into an array of the header's type and shape.
+
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "tiny-idx2-ubyte"
+    >>> header = bytes([0, 0, 0x08, 2]) + np.array([2, 3], ">u4").tobytes()
+    >>> _ = path.write_bytes(header + bytes(range(6)))
+    >>> read_idx(path)
+    array([[0, 1, 2],
+           [3, 4, 5]], dtype=uint8)
+    >>> folder.cleanup()
+
+    Parameters: ``path`` (str or path-like) of the file. Gzip is recognised by its magic
+    bytes 1f 8b, whatever the file's name. The result is a writable native-endian copy.
+    Raises ValueError naming the file when it is missing, is not valid gzip, has a bad
+    header, or holds more or fewer data bytes than its header announces.
+    """
+    return _read_idx(path)[1]
+
+
+def _read_idx(path) -> tuple[int, np.ndarray]:
+    """(magic number, array) of an IDX file; see :func:`read_idx`."""
+    path = _as_path(path, "path")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read ({error.strerror or error})") from None
+    if raw[:2] == _GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as error:
+            # BadGzipFile (an OSError) for a bad CRC or header, zlib.error for a damaged
+            # stream, EOFError for a cut-off one.
+            raise ValueError(f"{path}: corrupted gzip data ({error})") from None
+
+    if len(raw) < 4:
+        raise ValueError(f"{path}: too short for an IDX header (at least 4 bytes, found {len(raw)})")
+    if raw[0] != 0 or raw[1] != 0:
+        raise ValueError(f"{path}: not an IDX file (the first two bytes must be zero, "
+                         f"found {raw[0]:#04x} {raw[1]:#04x})")
+    type_code, ndim = raw[2], raw[3]
+    if type_code not in _IDX_TYPES:
+        known = ", ".join(f"{code:#04x} ({dtype.name})" for code, dtype in _IDX_TYPES.items())
+        raise ValueError(f"{path}: unsupported IDX type code {type_code:#04x} (known: {known})")
+    if ndim == 0:
+        raise ValueError(f"{path}: IDX header declares 0 dimensions (at least 1 needed)")
+    header_bytes = 4 + 4 * ndim
+    if len(raw) < header_bytes:
+        raise ValueError(f"{path}: truncated IDX header ({ndim} dims need {header_bytes} bytes, "
+                         f"file has {len(raw)})")
+
+    shape = tuple(int(size) for size in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    dtype = _IDX_TYPES[type_code]
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    actual = len(raw) - header_bytes
+    if actual != expected:
+        problem = "truncated" if actual < expected else "too long"
+        raise ValueError(f"{path}: {problem}: header says shape {shape} of {dtype.name}, "
+                         f"i.e. {expected} data bytes, but the file has {actual}")
+    data = np.frombuffer(raw, dtype, count=math.prod(shape), offset=header_bytes)
+    magic = type_code * 256 + ndim
+    return magic, data.reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def load_mnist(directory, prefix: str = "t10k", classes=None, crop=None,
+               scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Load an MNIST images/labels pair from a directory as (N, 1, H, W) float64 and (N,) int64.
+
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> def write(name, type_and_dims, shape, values):
+    ...     header = bytes([0, 0, *type_and_dims]) + np.array(shape, ">u4").tobytes()
+    ...     _ = (Path(folder.name) / name).write_bytes(header + bytes(values))
+    >>> write("t10k-images-idx3-ubyte", (8, 3), (3, 2, 2), [0, 255, 51, 102] * 3)
+    >>> write("t10k-labels-idx1-ubyte", (8, 1), (3,), [7, 2, 7])
+    >>> images, labels = load_mnist(folder.name)
+    >>> images.shape, labels
+    ((3, 1, 2, 2), array([7, 2, 7]))
+    >>> images[0, 0]
+    array([[0. , 1. ],
+           [0.2, 0.4]])
+    >>> images, labels = load_mnist(folder.name, classes=(7,), crop=(1, 2))
+    >>> images.shape, labels
+    ((2, 1, 1, 2), array([7, 7]))
+    >>> folder.cleanup()
+
+    Parameters:
+    ``directory`` (str or path-like) holding ``{prefix}-images-idx3-ubyte`` and
+    ``{prefix}-labels-idx1-ubyte``, each raw or gzipped with a ``.gz`` suffix (the raw
+    file is used when both exist);
+    ``prefix``: ``"t10k"`` (test set) or ``"train"``;
+    ``classes``: optional iterable of labels to keep, e.g. ``(3, 6)``; the original order
+    is kept, and each class must occur in the labels file;
+    ``crop``: optional (height, width) of the top-left crop, e.g. ``(27, 27)`` drops the
+    last row and column of MNIST's 28x28;
+    ``scale``: divide the pixels by 255 so they lie in [0, 1] (else 0..255, still float64).
+
+    Raises ValueError naming the path for a missing directory or file, a wrong magic
+    number, disagreeing image and label counts, an unknown class, a crop larger than the
+    image, or an empty result; TypeError for arguments of the wrong type.
+    """
+    directory = _as_path(directory, "directory")
+    if not isinstance(prefix, str):
+        raise TypeError(f"prefix must be a str such as 't10k', got {type(prefix).__name__}")
+    names = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
+    looked_for = " and ".join(f"{name}[.gz]" for name in names)
+    if not directory.is_dir():
+        raise ValueError(f"MNIST directory {directory} does not exist or is not a directory "
+                         f"(looked for {looked_for} in it)")
+    images_path, labels_path = (_find_file(directory, name, looked_for) for name in names)
+
+    images_magic, images = _read_idx(images_path)
+    _check_magic(images_path, images_magic, _IMAGES_MAGIC, "images (uint8, 3 dims)")
+    labels_magic, labels = _read_idx(labels_path)
+    _check_magic(labels_path, labels_magic, _LABELS_MAGIC, "labels (uint8, 1 dim)")
+    if len(images) != len(labels):
+        raise ValueError(f"count mismatch: {images_path} has {len(images)} images but "
+                         f"{labels_path} has {len(labels)} labels")
+
+    if classes is not None:
+        wanted = _class_values(classes)
+        present = set(labels.tolist())
+        unknown = [value for value in wanted if value not in present]
+        if unknown:
+            raise ValueError(f"unknown class(es) {unknown}: {labels_path} holds labels {sorted(present)}")
+        keep = np.isin(labels, wanted)  # a mask keeps the original order
+        images, labels = images[keep], labels[keep]
+
+    if crop is not None:
+        height, width = _pair_of_positive_ints(crop, "crop")
+        if height > images.shape[1] or width > images.shape[2]:
+            raise ValueError(f"crop {(height, width)} is larger than the images "
+                             f"({images.shape[1]}x{images.shape[2]})")
+        images = images[:, :height, :width]
+
+    if len(images) == 0:
+        raise ValueError(f"no images left in {images_path} (classes={classes!r})")
+    images = images[:, np.newaxis].astype(np.float64)  # (N, 1, H, W): one channel
+    if scale:
+        images /= 255.0
+    return images, labels.astype(np.int64)
+
+
+def _find_file(directory: Path, name: str, looked_for: str) -> Path:
+    for candidate in (directory / name, directory / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    raise ValueError(f"{directory}: no file {name} or {name}.gz (looked for {looked_for})")
+
+
+def _check_magic(path: Path, magic: int, expected: int, what: str) -> None:
+    if magic != expected:
+        raise ValueError(f"{path}: wrong magic number {magic} (expected {expected} for MNIST {what})")
+
+
+def one_hot(labels, classes=None) -> np.ndarray:
+    """Encode integer labels as rows of a float64 (N, K) identity: row n has a 1 in column k(label n).
+
+    >>> one_hot([0, 2, 1])
+    array([[1., 0., 0.],
+           [0., 0., 1.],
+           [0., 1., 0.]])
+    >>> one_hot([1], classes=4)
+    array([[0., 1., 0., 0.]])
+
+    Parameters: ``labels``, a 1-D sequence of integers; ``classes``: ``None`` (K = largest
+    label + 1, labels 0..K-1), an int K (labels must lie in 0..K-1), or a sequence of
+    distinct class values, column k standing for ``classes[k]`` (``(3, 6)`` maps 3 to
+    [1, 0] and 6 to [0, 1]). Raises ValueError for labels out of range or not among the
+    classes, TypeError for non-integer labels.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
+    if labels.size and not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
+    labels = labels.astype(np.int64)
+
+    if classes is None or _is_int(classes):
+        if classes is None:
+            if labels.size == 0:
+                raise ValueError("cannot infer the number of classes from no labels; pass classes")
+            count = int(labels.max()) + 1
+        else:
+            count = int(classes)
+            if count < 1:
+                raise ValueError(f"classes must be >= 1, got {count}")
+        outside = labels[(labels < 0) | (labels >= count)]
+        if outside.size:
+            raise ValueError(f"labels out of range 0..{count - 1}: {sorted(set(outside.tolist()))}")
+        columns = labels
+    else:
+        values = np.asarray(_class_values(classes), dtype=np.int64)
+        count = len(values)
+        if count == 0:
+            raise ValueError("classes is empty")
+        if len(set(values.tolist())) != count:
+            raise ValueError(f"classes must be distinct, got {values.tolist()}")
+        # column of each label: position of the label in the sorted classes, mapped back
+        # through the sorting permutation to its position in ``classes``
+        order = np.argsort(values, kind="stable")
+        position = np.clip(np.searchsorted(values[order], labels), 0, count - 1)
+        missing = labels[values[order][position] != labels]
+        if missing.size:
+            raise ValueError(f"labels out of range: {sorted(set(missing.tolist()))} "
+                             f"are not among classes {values.tolist()}")
+        columns = order[position]
+
+    encoded = np.zeros((len(labels), count))
+    encoded[np.arange(len(labels)), columns] = 1.0
+    return encoded
+
+
+def split(images, labels, train, test):
+    """Split into a training and a test set by index ranges [start, stop).
+
+    >>> images, labels = np.arange(10).reshape(5, 2), np.array([0, 1, 0, 1, 1])
+    >>> (train_x, train_y), (test_x, test_y) = split(images, labels, train=(0, 3), test=(3, 5))
+    >>> train_y, test_x
+    (array([0, 1, 0]), array([[6, 7],
+           [8, 9]]))
+
+    Parameters: ``images`` and ``labels``, indexed along their first axis (same length);
+    ``train`` and ``test``: (start, stop) pairs of ints with 0 <= start < stop <= N, not
+    overlapping (a test set that shares samples with the training set measures nothing),
+    e.g. ``train=(0, 1000), test=(9000, 10000)``.
+    Returns ``(train_images, train_labels), (test_images, test_labels)``, views of the
+    inputs. Raises ValueError for bad or overlapping ranges or unequal lengths.
+    """
+    if len(images) != len(labels):
+        raise ValueError(f"images and labels differ in length: {len(images)} vs {len(labels)}")
+    count = len(images)
+    ranges = {}
+    for name, pair in (("train", train), ("test", test)):
+        start, stop = _pair_of_ints(pair, name)
+        if not 0 <= start < stop <= count:
+            raise ValueError(f"{name} range {(start, stop)} must satisfy 0 <= start < stop <= {count} "
+                             f"(non-empty and inside the data)")
+        ranges[name] = (start, stop)
+    (train_start, train_stop), (test_start, test_stop) = ranges["train"], ranges["test"]
+    if train_start < test_stop and test_start < train_stop:
+        raise ValueError(f"train range {ranges['train']} and test range {ranges['test']} overlap")
+    return ((images[train_start:train_stop], labels[train_start:train_stop]),
+            (images[test_start:test_stop], labels[test_start:test_stop]))
+
+
+def load_image(path, size=(27, 27), channel: int = 0) -> np.ndarray:
+    """Read a PNG/JPEG photo as a float64 (1, H, W) array in [0, 1]: one colour channel, resized.
+
+    >>> import tempfile
+    >>> from PIL import Image
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "red.png"
+    >>> Image.new("RGB", (8, 6), (255, 0, 51)).save(path)
+    >>> load_image(path, size=(3, 4)).shape
+    (1, 3, 4)
+    >>> float(load_image(path, size=(3, 4))[0, 0, 0]), float(load_image(path, channel=2).max())
+    (1.0, 0.2)
+    >>> folder.cleanup()
+
+    Parameters: ``path`` (str or path-like); ``size``: (height, width) after Pillow's
+    bilinear resize; ``channel``: the colour channel kept (0 = red, as the reference does;
+    a grayscale image has only channel 0). Palette, bilevel, CMYK and other 8-bit modes
+    are converted to RGB(A) first; 16-bit and float images are refused (dividing by 255
+    would not give [0, 1]). Raises ValueError naming the path for a missing or non-image
+    file; ImportError if Pillow is not installed.
+    """
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise ImportError(f"load_image needs Pillow: {_EXTRAS_HINT}") from None
+    path = _as_path(path, "path")
+    height, width = _pair_of_positive_ints(size, "size")
+    if not _is_int(channel):
+        raise TypeError(f"channel must be an int, got {type(channel).__name__}")
+    if not path.is_file():
+        raise ValueError(f"{path}: no such image file")
+    try:
+        with Image.open(path) as image:
+            image.load()  # decode now, so a damaged file fails here, inside the try
+            image = _eight_bit(image, path)
+            resized = image.resize((width, height), Image.Resampling.BILINEAR)  # Pillow takes (w, h)
+    except UnidentifiedImageError:
+        raise ValueError(f"{path}: not an image file Pillow can read") from None
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read image ({error})") from None
+
+    pixels = np.asarray(resized, dtype=np.float64)
+    if pixels.ndim == 2:  # single-band image (mode "L"): add the channel axis
+        pixels = pixels[:, :, np.newaxis]
+    channels = pixels.shape[2]
+    if not 0 <= channel < channels:
+        raise ValueError(f"channel {channel} out of range: {path} has {channels} channel(s) "
+                         f"(mode {resized.mode})")
+    return pixels[np.newaxis, :, :, channel] / 255.0
+
+
+def _eight_bit(image, path: Path):
+    """The image in L, LA, RGB or RGBA, each band 0..255."""
+    if image.mode in ("L", "LA", "RGB", "RGBA"):
+        return image
+    if image.mode in ("I", "F") or image.mode.startswith("I;"):
+        raise ValueError(f"{path}: unsupported image mode {image.mode} (8 bits per channel needed)")
+    transparent = "A" in image.mode.upper() or "transparency" in image.info
+    return image.convert("RGBA" if transparent else "RGB")
+
+
+def sample_image(size=(27, 27)) -> np.ndarray:
+    """A real photo available offline: Grace Hopper from matplotlib's sample data, (1, H, W) in [0, 1].
+
+    >>> photo = sample_image((27, 27))
+    >>> photo.shape, bool(0.0 <= photo.min() < photo.max() <= 1.0)
+    ((1, 27, 27), True)
+
+    Parameters: ``size``: (height, width) passed to :func:`load_image`, which keeps the
+    first colour channel. Raises ImportError if matplotlib or Pillow is not installed.
+    """
+    try:
+        from matplotlib import cbook
+    except ImportError:
+        raise ImportError(f"sample_image needs matplotlib: {_EXTRAS_HINT}") from None
+    # asfileobj=False asks for the path (every matplotlib >= 3.7 returns one); a file
+    # object, should a version return one anyway, is closed and its name used.
+    found = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    if hasattr(found, "read"):
+        found.close()
+        found = found.name
+    return load_image(found, size=size, channel=0)
+
+
+def _as_path(value, name: str) -> Path:
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or path-like, got {type(value).__name__}")
+    return Path(value)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _class_values(classes) -> list[int]:
+    """The integer class values of an iterable, e.g. (3, 6) -> [3, 6]."""
+    if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
+        raise TypeError(f"classes must be an iterable of ints such as (3, 6), got {classes!r}")
+    values = list(classes)
+    if not all(_is_int(value) for value in values):
+        raise TypeError(f"classes must be ints, got {values!r}")
+    return [int(value) for value in values]
+
+
+def _pair_of_ints(pair, name: str) -> tuple[int, int]:
+    if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+        raise TypeError(f"{name} must be a pair of ints, got {pair!r}")
+    if not all(_is_int(value) for value in pair):
+        raise TypeError(f"{name} must be a pair of ints, got {pair!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _pair_of_positive_ints(pair, name: str) -> tuple[int, int]:
+    first, second = _pair_of_ints(pair, name)
+    if first < 1 or second < 1:
+        raise ValueError(f"{name} must be positive (height, width), got {(first, second)}")
+    return first, second
