@@ -6,9 +6,12 @@
 (1, 1, 3, 3)
 """
 
-from . import data, display, presets
+from . import data, display, inspect, presets
+from .codegen import export
 from .layers import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D
 from .network import Network
+from .persistence import load
 
-__all__ = ["AvgPool2D", "Conv2D", "Dense", "Flatten", "MaxPool2D", "Network", "data", "display", "presets"]
+__all__ = ["AvgPool2D", "Conv2D", "Dense", "Flatten", "MaxPool2D", "Network", "data", "display", "export", "inspect", "load",
+           "presets"]
 __version__ = "0.1.0"

@@ -30,24 +30,33 @@ def accumulate(adjoints: dict, output, partials: dict) -> None:
         adjoints[symbol] = adjoints.get(symbol, 0.0) + upstream * partial
 
 
-def backpropagate(layers, caches, logit_gradient, params) -> dict:
+def backpropagate(layers, caches, logit_gradient, params, adjoints=None) -> dict:
     """dL/dparameter for every parameter, from dL/d(last logits), layer by layer in reverse.
 
     ``layers`` are the compiled kernels of :mod:`symcnn.evaluate` with their forward
     ``caches`` (cache, z, a). Per layer: dL/dz = dL/da * da/dz (the compiled activation
     partial), then dL/dw = sum over positions of dL/dz * dz/dw and dL/dx likewise (the
     compiled contractions). The last layer's dL/dz is given: the loss was joined with its
-    activation.
+    activation. A dict ``adjoints`` also receives what flows on the way (layouts as cached):
+    ``adjoints[index] = {"a": dL/da, "z": dL/dz}`` (the last layer has only "z"; for pooling
+    and flatten both are dL/d output) and ``adjoints["input"]`` = dL/dx (None unless the
+    first layer computes it).
     """
     gradients = {}
     upstream = logit_gradient
     for index in range(len(layers) - 1, -1, -1):
         layer, (cache, z, a) = layers[index], caches[index]
+        if adjoints is not None and index < len(layers) - 1:
+            adjoints[index] = {"a": upstream}
         if index == len(layers) - 1:
             upstream = _as_map(upstream, z)
         elif layer.activation is not None:
             upstream = layer.activation.backward(upstream, z, a)
+        if adjoints is not None:
+            adjoints.setdefault(index, {})["z"] = upstream
         upstream = layer.backward(upstream, cache, params, gradients)
+    if adjoints is not None:
+        adjoints["input"] = upstream
     return {key: gradients[key] for key in params}
 
 

@@ -69,12 +69,14 @@ def _instantiate_partials(partials: dict, mapping: dict) -> dict:
     A named scalar that several template symbols map to (a channel-shared kernel weight)
     gets the sum of their partials; symbols mapped to 0 (zero padding) drop out.
     """
-    named = defaultdict(lambda: sympy.S.Zero)
+    named = {}
     for template_symbol, partial in partials.items():
         target = mapping[template_symbol]
         if isinstance(target, sympy.Symbol):
-            named[target] += partial.xreplace(mapping)
-    return dict(named)
+            value = partial.xreplace(mapping)
+            # most targets get one partial; 0 + partial would cost a sympy addition each time
+            named[target] = named[target] + value if target in named else value
+    return named
 
 
 def local_partials(node, position) -> dict:

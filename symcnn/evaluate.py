@@ -36,6 +36,7 @@ import sympy
 
 from . import chainrule
 from .differentiate import derive_template, local_partials, partials_of
+from .functions import FirstMax
 from .layers import ALPHA, ZETA
 from .losses import loss_of_logits, output_probabilities
 
@@ -113,7 +114,7 @@ def _check_pool_structure(node):
     partials = [template.partials["output"][xi] for xi in window]
     if node.layer.mode == "avg" and all(p == sympy.Rational(1, len(window)) for p in partials):
         return
-    if node.layer.mode == "max" and all(p.func.__name__ == "FirstMax" and p.args[0] == k
+    if node.layer.mode == "max" and all(p.func is FirstMax and p.args[0] == k
                                         for k, p in enumerate(partials)):
         return
     raise NotImplementedError(f"{node.name}: pooling partials of an unexpected form")
@@ -337,18 +338,19 @@ _KERNELS = {"conv": _ConvKernel, "dense": _DenseKernel, "pool": _PoolKernel}
 class CompiledNetwork:
     """The fast evaluator: forward, gradient and update passes of a :class:`SymbolicGraph`.
 
-    Parameters: ``graph``. Methods take ``x`` as (N, C, H, W) float64 and targets as (N, K).
+    Parameters: ``graph``; ``input_gradient``: also compute dL/dx (for saliency maps).
+    Methods take ``x`` as (N, C, H, W) float64 and targets as (N, K).
     """
 
-    def __init__(self, graph):
+    def __init__(self, graph, input_gradient=False):
         self.graph = graph
         self.layers = []
         for index, node in enumerate(graph.nodes):
             if node.number is None:
                 self.layers.append(_FlattenKernel())
             else:
-                # the first layer's inputs are pixels: their gradient is never needed
-                self.layers.append(_KERNELS[node.layer.kind](node, needs_input_gradient=index > 0))
+                # the first layer's inputs are pixels: training never needs their gradient
+                self.layers.append(_KERNELS[node.layer.kind](node, needs_input_gradient=index > 0 or input_gradient))
         self.head = _Head(graph)
         weight, gradient, rate = sympy.symbols("w g eta")
         self.update = compile_expressions([weight, gradient, rate], weight - rate * gradient)
@@ -396,21 +398,74 @@ class CompiledNetwork:
         gradients = chainrule.backpropagate(self.layers, caches, logit_gradient, params)
         return loss, gradients
 
+    def trace(self, x, targets, params):
+        """(logits, caches, adjoints) of each sample's own loss (not the batch mean), for inspection.
+
+        ``caches`` as in the forward pass; ``adjoints`` as filled by
+        :func:`symcnn.chainrule.backpropagate` (every layer's dL/da and dL/dz, and dL/dx).
+        """
+        logits, caches = self._forward(x, params)
+        adjoints = {}
+        chainrule.backpropagate(self.layers, caches, self.head.gradient(logits, targets), params, adjoints)
+        return logits, caches, adjoints
+
     def apply_update(self, params, gradients, learning_rate):
         """w <- w - eta * dL/dw for every parameter (the compiled update rule)."""
         return {key: self.update(value, gradients[key], learning_rate) for key, value in params.items()}
 
 
+class ReadableOutputAdjoints:
+    """dL/da_k of the last layer's outputs from the readable loss, finite wherever it can be.
+
+    Each partial is a sum of (target coefficient) x (output factor), e.g. bce's
+    (1 - y)/(1 - a) - y/a. A saturated output (a exactly 0 or 1 in float64, from a logit
+    beyond about +-37) makes a factor infinite: a term whose coefficient is exactly 0 is
+    dropped (0 x inf := 0, as in xlogy: the loss holds no such term), one with a non-zero
+    coefficient is +-inf (its true size, about e^|z|, overflows float64).
+
+    >>> from symcnn.graph import SymbolicGraph
+    >>> from symcnn.layers import Dense, Flatten
+    >>> graph = SymbolicGraph((1, 1, 1), [Flatten(), Dense(2, activation="sigmoid")], "bce")
+    >>> [float(g) for g in ReadableOutputAdjoints(graph)([1.0, 1.0], [1.0, 0.0])]
+    [-1.0, inf]
+
+    Parameters: ``graph``. Call it with the K outputs and K targets, each a number or a
+    column of a batch; it returns the K adjoints.
+    """
+
+    def __init__(self, graph):
+        outputs, targets = list(graph.output_symbols), list(graph.target_symbols)
+        partials = partials_of(graph.loss_expression, outputs)
+        self.term_counts, pieces = [], []
+        for output in outputs:
+            terms = partials[output].args if isinstance(partials[output], sympy.Add) else (partials[output],)
+            self.term_counts.append(len(terms))
+            for term in terms:
+                pieces.extend(term.as_independent(*outputs, as_Add=False))  # (coefficient, factor)
+        self.pieces = compile_expressions([outputs, targets], pieces)
+
+    def __call__(self, outputs, targets) -> list:
+        with np.errstate(divide="ignore", invalid="ignore"):  # saturated outputs: see the class docstring
+            pieces = iter(self.pieces(np.asarray(outputs, dtype=float), np.asarray(targets, dtype=float)))
+            adjoints = []
+            for count in self.term_counts:
+                terms = [(next(pieces), next(pieces)) for _ in range(count)]
+                adjoints.append(sum((np.where(np.equal(coefficient, 0), 0.0, np.multiply(coefficient, factor))
+                                     for coefficient, factor in terms), 0.0))
+        return adjoints
+
+
 class UnrolledEvaluator:
     """Every scalar and every local partial lambdified separately; for small networks.
 
-    Parameters: ``graph``; ``max_terms`` bounds the size of what is built (see
+    Parameters: ``graph``; ``max_terms`` bounds the size of what is built, checked before
+    anything is built (None: :data:`symcnn.graph.DEFAULT_MAX_UNROLLED_TERMS`; see
     :meth:`SymbolicGraph.check_unrolled_budget`).
     """
 
     def __init__(self, graph, max_terms=None):
         self.graph = graph
-        graph.check_unrolled_budget(*(() if max_terms is None else (max_terms,)))
+        graph.check_unrolled_budget(max_terms)
         self.steps = []
         parameter_symbols = graph.parameter_symbols()
         for node in graph.layer_nodes:
@@ -435,10 +490,8 @@ class UnrolledEvaluator:
             step["local_arguments"] = local
             self.steps.append(step)
         self.head = _Head(graph)
-        outputs, targets = list(graph.output_symbols), list(graph.target_symbols)
-        readable_partials = partials_of(graph.loss_expression, outputs)
         # dL/da of the last layer, from the readable loss: shown to people, not used to train
-        self.output_adjoints = compile_expressions([outputs, targets], [readable_partials[a] for a in outputs])
+        self.output_adjoints = ReadableOutputAdjoints(graph)
 
     def forward_values(self, x, params) -> dict:
         """{named scalar: value} for the inputs, parameters and every layer's z and a (one sample)."""

@@ -19,6 +19,7 @@ Sigmoid(zeta)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from inspect import signature
 
 import numpy as np
 import sympy
@@ -48,7 +49,7 @@ def check_activation(activation):
     >>> check_activation("relu")
     'relu'
     """
-    if activation not in ACTIVATIONS:
+    if not (activation is None or isinstance(activation, str)) or activation not in ACTIVATIONS:
         choices = ", ".join(repr(a) for a in ACTIVATIONS)
         raise ValueError(f"unknown activation {activation!r}; expected one of {choices}")
     return activation
@@ -111,6 +112,14 @@ class Layer:
     def describe(self) -> str:
         return type(self).__name__
 
+    def config(self) -> dict:
+        """The constructor arguments that rebuild this layer, as a JSON-able dict.
+
+        >>> Flatten().config()
+        {}
+        """
+        return {}
+
 
 def _window_output_size(size: int, window: int, stride: int, padding: int, layer: str, axis: str) -> int:
     padded = size + 2 * padding
@@ -152,9 +161,21 @@ class Conv2D(Layer):
             raise TypeError(f"{name}: bias must be True or False, got {bias!r}")
         self.bias = bias
         self.activation = check_activation(activation)
-        self.shared_channels = bool(shared_channels)
+        if not isinstance(shared_channels, bool):
+            raise TypeError(f"{name}: shared_channels must be True or False, got {shared_channels!r}")
+        self.shared_channels = shared_channels
         self.init = _check_init(init, "init", name)
         self.bias_init = _check_init(bias_init, "bias_init", name)
+
+    def config(self) -> dict:
+        """The constructor arguments that rebuild this layer, as a JSON-able dict.
+
+        >>> Conv2D(8, 3, stride=2, activation="relu").config()["stride"]
+        [2, 2]
+        """
+        return {"filters": self.filters, "kernel_size": list(self.kernel_size), "stride": list(self.stride),
+                "padding": list(self.padding), "bias": self.bias, "activation": self.activation,
+                "shared_channels": self.shared_channels, "init": self.init, "bias_init": self.bias_init}
 
     def describe(self) -> str:
         kh, kw = self.kernel_size
@@ -243,6 +264,15 @@ class Dense(Layer):
         self.init = _check_init(init, "init", name)
         self.bias_init = _check_init(bias_init, "bias_init", name)
 
+    def config(self) -> dict:
+        """The constructor arguments that rebuild this layer, as a JSON-able dict.
+
+        >>> Dense(10, activation="softmax").config()
+        {'units': 10, 'bias': True, 'activation': 'softmax', 'init': 'glorot_uniform', 'bias_init': 'zeros'}
+        """
+        return {"units": self.units, "bias": self.bias, "activation": self.activation,
+                "init": self.init, "bias_init": self.bias_init}
+
     def describe(self) -> str:
         return f"Dense {self.units} ({'bias' if self.bias else 'no bias'}), {self.activation or 'no activation'}"
 
@@ -283,6 +313,14 @@ class _Pool2D(Layer):
         name = type(self).__name__
         self.size = _positive_pair(size, "size", name)
         self.stride = self.size if stride is None else _positive_pair(stride, "stride", name)
+
+    def config(self) -> dict:
+        """The constructor arguments that rebuild this layer, as a JSON-able dict.
+
+        >>> MaxPool2D(2).config()
+        {'size': [2, 2], 'stride': [2, 2]}
+        """
+        return {"size": list(self.size), "stride": list(self.stride)}
 
     def describe(self) -> str:
         return f"{type(self).__name__} {self.size[0]}x{self.size[1]} stride {self.stride}"
@@ -347,3 +385,28 @@ class Flatten(Layer):
 
     def output_shape(self, input_shape):
         return (int(np.prod(input_shape)),)
+
+
+#: Layer class name -> class, for rebuilding saved networks.
+LAYER_TYPES = {layer.__name__: layer for layer in (Conv2D, Dense, MaxPool2D, AvgPool2D, Flatten)}
+
+
+def layer_from_config(layer_type: str, config: dict) -> Layer:
+    """Rebuild a layer from its class name and its :meth:`Layer.config` (validated again).
+
+    >>> layer_from_config("Conv2D", Conv2D(8, 3, padding=1).config()).describe()
+    'Conv2D 8x3x3 (padding (1, 1), bias), no activation'
+
+    Parameters: ``layer_type``, a key of :data:`LAYER_TYPES` (``"Conv2D"``, ``"Dense"``,
+    ``"MaxPool2D"``, ``"AvgPool2D"``, ``"Flatten"``); ``config``, its constructor
+    arguments. Raises ``ValueError`` for an unknown type or unknown arguments.
+    """
+    if not isinstance(layer_type, str) or layer_type not in LAYER_TYPES:
+        raise ValueError(f"unknown layer type {layer_type!r}; expected one of {', '.join(LAYER_TYPES)}")
+    if not isinstance(config, dict) or not all(isinstance(key, str) for key in config):
+        raise ValueError(f"{layer_type}: config must be a dict of constructor arguments, got {config!r}")
+    try:
+        signature(LAYER_TYPES[layer_type]).bind(**config)
+    except TypeError as error:
+        raise ValueError(f"{layer_type}: config {config!r} does not match its constructor ({error})") from None
+    return LAYER_TYPES[layer_type](**config)

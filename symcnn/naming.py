@@ -20,6 +20,7 @@ ScalarName(kind='weight', layer=2, indices=(0, 0, 1, 3))
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,7 @@ SCHEMES = ("symcnn", "r")
 
 _LETTER_KINDS = {letter: kind for kind, letter in KIND_LETTERS.items()}
 _TEMPLATE_KINDS = {name: kind for kind, (name, _) in TEMPLATE_LETTERS.items()}
+_TEMPLATE_PATTERN = re.compile(r"^(xi|omega|beta|zeta|alpha)((?:_\d+)*)$")
 _SYMCNN_PATTERN = re.compile(r"^(?P<letter>[a-zA-Z]+?)(?:__(?P<layer>\d+))?(?P<indices>(?:_\d+)*)$")
 _R_PATTERNS = [
     ("input", re.compile(r"^inp_(?P<k>\d+)$")),
@@ -95,7 +97,7 @@ def latex_name(name: str) -> str:
     """
     if name.startswith("g___"):
         return rf"\frac{{\partial L}}{{\partial {latex_name(name[4:])}}}"
-    template = re.match(r"^(xi|omega|beta|zeta|alpha)((?:_\d+)*)$", name)
+    template = _TEMPLATE_PATTERN.match(name)
     if template:
         letter = TEMPLATE_LETTERS[_TEMPLATE_KINDS[template.group(1)]][1]
         indices = template.group(2).strip("_").replace("_", ",")
@@ -107,6 +109,30 @@ def latex_name(name: str) -> str:
         indices = match.group("indices").strip("_").replace("_", ",")
         return letter + layer + (f"_{{{indices}}}" if indices else "")
     return r"\mathtt{" + name.replace("_", r"\_") + "}"
+
+
+def text_name(name: str) -> str:
+    """Plain (unicode) text for a symbol name of either scheme, for terminals: indices in brackets.
+
+    >>> text_name("w__2_0_0_1_3"), text_name("g___a__3_0_4_5"), text_name("xi_0_1"), text_name("inp_5")
+    ('w⁽²⁾[0,0,1,3]', '∂L/∂a⁽³⁾[0,4,5]', 'ξ[0,1]', 'inp_5')
+    """
+    if name.startswith("g___"):
+        return f"∂L/∂{text_name(name[4:])}"
+    template = _TEMPLATE_PATTERN.match(name)
+    match = template or _SYMCNN_PATTERN.match(name)
+    if not match or not (template or match.group("letter") in _LETTER_KINDS):
+        return name  # the "r" scheme's names are plain text already
+    if template:
+        letter, layer, indices = unicodedata.lookup(f"GREEK SMALL LETTER {template.group(1)}"), "", template.group(2)
+    else:
+        letter, layer, indices = match.group("letter"), match.group("layer"), match.group("indices")
+    layer = f"({layer})".translate(_SUPERSCRIPTS) if layer else ""
+    indices = indices.strip("_").replace("_", ",")
+    return letter + layer + (f"[{indices}]" if indices else "")
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 
 
 def _symcnn_name(kind: str, layer: int | None, indices: tuple[int, ...]) -> str:

@@ -19,7 +19,7 @@ import numbers
 
 import numpy as np
 
-from . import train
+from . import chainrule, inspect, persistence, train
 from .evaluate import CompiledNetwork, UnrolledEvaluator
 from .graph import SymbolicGraph
 from .initializers import initialize
@@ -36,14 +36,24 @@ def _check_input_shape(input_shape) -> tuple[int, int, int]:
 
 
 def _finite_float_array(value, argument: str) -> np.ndarray:
+    """``value`` as a float64 array of real, finite numbers, else a TypeError/ValueError naming ``argument``."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{argument} must be numbers (an array), got {type(value).__name__}")
     try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{argument} must be numbers (an array): {error}") from None
+        array = np.asarray(value)
+    except ValueError:  # nested sequences of unequal lengths
+        raise ValueError(f"{argument} is ragged: its nested lists differ in length, so they do not "
+                         "form an array") from None
+    if array.dtype == object:  # a list mixing numbers with other things
+        wrong = [v for v in array.flat if not isinstance(v, numbers.Real) or isinstance(v, (bool, np.bool_))]
+        if wrong:
+            raise TypeError(f"{argument} must hold real numbers only, found {type(wrong[0]).__name__} {wrong[0]!r}")
+    elif array.dtype.kind not in "iuf":  # bool, complex, strings, dates: no silent conversion
+        raise TypeError(f"{argument} must hold real numbers (ints or floats), got an array of dtype {array.dtype}")
+    array = array.astype(np.float64)
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{argument} contains NaN or infinite values")
+        bad = int(np.count_nonzero(~np.isfinite(array)))
+        raise ValueError(f"{argument} contains {bad} NaN or infinite value(s)")
     return array
 
 
@@ -52,16 +62,19 @@ class Network:
 
     Parameters: ``input_shape`` (C, H, W); ``layers`` (``Conv2D``, ``MaxPool2D``,
     ``AvgPool2D``, ``Flatten``, ``Dense``); ``loss`` (``"bce"``, ``"cross_entropy"``,
-    ``"mse"``); ``seed`` for the initial weights; ``naming`` (``"symcnn"`` or ``"r"``).
+    ``"mse"``); ``seed`` for the initial weights and the shuffling in :meth:`fit` (an int >= 0,
+    or None for fresh randomness); ``naming`` (``"symcnn"`` or ``"r"``).
     """
 
     def __init__(self, input_shape, layers, loss="bce", seed=0, naming="symcnn"):
         self.input_shape = _check_input_shape(input_shape)
-        if not isinstance(layers, (list, tuple)) or not layers:
+        if not isinstance(layers, (list, tuple)):
+            raise TypeError(f"layers must be a list of symcnn layers, got {type(layers).__name__}")
+        if not layers:
             raise ValueError("layers must be a non-empty list of symcnn layers")
         self.layers = list(layers)
         self.naming = check_scheme(naming)
-        self.seed = seed
+        self.seed = train.check_int(seed, "seed", allow_none=True, minimum=0)
         self.graph = SymbolicGraph(self.input_shape, self.layers, loss, naming)
         self.loss_name = loss
         self.compiled = CompiledNetwork(self.graph)
@@ -110,11 +123,14 @@ class Network:
         single = array.ndim == 3
         if single:
             array = array[None]
+        if array.size == 0:
+            raise ValueError(f"x is empty (shape {array.shape}): no samples")
         if array.ndim != 4 or array.shape[1:] != self.input_shape:
-            raise ValueError(f"x must have shape {self.input_shape} or (N, *{self.input_shape}), "
-                             f"got {array.shape}")
-        if array.shape[0] == 0:
-            raise ValueError("x is an empty batch")
+            channels = (f"; it has {array.shape[1]} channel(s), the network's input {self.input_shape[0]}"
+                        if array.ndim == 4 and array.shape[2:] == self.input_shape[1:] else "")
+            raise ValueError(f"x must have shape {self.input_shape} for one sample or "
+                             f"(N, {', '.join(map(str, self.input_shape))}) for a batch, got "
+                             f"{np.shape(x)}{channels}")
         return array, single
 
     def _targets(self, y, count: int) -> np.ndarray:
@@ -127,22 +143,30 @@ class Network:
         classes = self.output_size
         array = _finite_float_array(y, "y")
         is_labels = self.loss_name == "cross_entropy" and (
-            array.ndim == 0 or (array.ndim == 1 and array.shape[0] == count and (count > 1 or classes != 1)
-                                and not (count == 1 and array.shape[0] == classes)))
+            (array.ndim == 0 and count == 1)
+            or (array.ndim == 1 and array.shape[0] == count and (count > 1 or classes != 1)
+                and not (count == 1 and array.shape[0] == classes)))
         if is_labels:
             labels = array.reshape(-1)
-            if np.any(labels != np.round(labels)) or np.any(labels < 0) or np.any(labels >= classes):
-                raise ValueError(f"y: class labels must be integers in [0, {classes}), got {labels}")
+            wrong = labels[(labels != np.round(labels)) | (labels < 0) | (labels >= classes)]
+            if wrong.size:
+                raise ValueError(f"y: class labels must be integers in [0, {classes}), got "
+                                 f"{', '.join(f'{v:g}' for v in np.unique(wrong)[:5])}")
             return np.eye(classes)[labels.astype(int)]
         if classes == 1 and array.ndim <= 1 and array.size == count:
             array = array.reshape(count, 1)
         elif count == 1 and array.shape == (classes,):
             array = array[None]
         if array.shape != (count, classes):
-            raise ValueError(f"y must have shape ({count}, {classes}) (or ({classes},) for one sample), "
-                             f"got {np.shape(y)}")
+            labels = f"{count} class label(s) or " if self.loss_name == "cross_entropy" else ""
+            raise ValueError(f"y must match the {count} sample(s) of x: {labels}shape ({count}, {classes})"
+                             f"{f' (or ({classes},))' if count == 1 else ''}, got shape {np.shape(y)}")
         if self.loss_name in ("bce", "cross_entropy") and (np.any(array < 0) or np.any(array > 1)):
             raise ValueError(f"y: targets of the {self.loss_name} loss must lie in [0, 1]")
+        # each row is a distribution over the classes: -sum_k y_k log p_k is a cross-entropy only then
+        if self.loss_name == "cross_entropy" and not np.allclose(array.sum(axis=1), 1.0, rtol=0, atol=1e-6):
+            raise ValueError("y: each target row of the cross_entropy loss must sum to 1 (one-hot or "
+                             f"class probabilities), got row sums {np.unique(array.sum(axis=1))[:5]}")
         return array
 
     # -- evaluation ---------------------------------------------------------------------
@@ -175,7 +199,13 @@ class Network:
         return self.compiled.loss_and_gradients(batch, self._targets(y, len(batch)), self._params)[1]
 
     def unrolled_gradients(self, x, y, max_terms=None) -> dict[str, np.ndarray]:
-        """The same gradients from the fully unrolled per-scalar evaluator (small networks)."""
+        """The same gradients from the fully unrolled per-scalar evaluator (small networks).
+
+        ``max_terms`` bounds what is built; None means
+        :data:`symcnn.graph.DEFAULT_MAX_UNROLLED_TERMS` (100,000 terms, about half a minute:
+        network A fits, B does not). A bigger network is refused before anything is built,
+        with the estimate and how to proceed (see :meth:`SymbolicGraph.check_unrolled_budget`).
+        """
         batch, _ = self._batch(x)
         evaluator = UnrolledEvaluator(self.graph, max_terms)
         return evaluator.loss_and_gradients(batch, self._targets(y, len(batch)), self._params)[1]
@@ -201,6 +231,22 @@ class Network:
         return train.fit(self, X, Y, lr=lr, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
                          progress=progress, validation=validation)
 
+    def save(self, path) -> None:
+        """Write the network (architecture, loss, seed, naming, parameters, history) to ``path`` atomically.
+
+        >>> import os, tempfile, symcnn as sc
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(folder.name, "a.symcnn")
+        >>> sc.presets.network_a().save(path)
+        >>> sc.load(path).params["dense4.weight"].shape
+        (1, 225)
+        >>> folder.cleanup()
+
+        Parameters: ``path`` (str or path-like) of the file; its directory must exist.
+        ``symcnn.load(path)`` reads it back bit for bit; see :mod:`symcnn.persistence`.
+        """
+        persistence.save(self, path)
+
     def accuracy(self, X, y) -> float:
         """Fraction of samples whose predicted class matches the label (argmax, or p > 0.5)."""
         outputs = self.predict(X)
@@ -209,6 +255,54 @@ class Network:
         if outputs.shape[1] == 1:
             return float(np.mean((outputs[:, 0] > 0.5) == (targets[:, 0] > 0.5)))
         return float(np.mean(outputs.argmax(axis=1) == targets.argmax(axis=1)))
+
+    # -- inspection (see symcnn.inspect) -------------------------------------------------
+    def weight_symbols(self, key: str) -> np.ndarray:
+        """The sympy symbols of ``params[key]``: an object array of the same shape.
+
+        >>> import symcnn as sc
+        >>> sc.presets.network_a().weight_symbols("conv1.weight")[0, 0, 1]
+        array([w__1_0_0_1_0, w__1_0_0_1_1, w__1_0_0_1_2], dtype=object)
+        """
+        symbols = self.graph.parameter_symbols()
+        if key not in symbols:
+            raise ValueError(f"unknown parameter {key!r}; expected one of {', '.join(symbols)}")
+        return symbols[key]
+
+    def gradient_expression(self, symbol):
+        """dLoss/d``symbol`` (a weight or bias) as a sympy sum over positions, in named symbols.
+
+        >>> import symcnn as sc
+        >>> net = sc.presets.network_a()
+        >>> len(net.gradient_expression(net.weight_symbols("conv3.weight")[0, 0, 0, 0]).args)
+        225
+        """
+        return chainrule.gradient_expression(self.graph, symbol)
+
+    def evaluate(self, expression, x, y=None):
+        """The value of an expression in this network's symbols at ``x``, ``y`` and the parameters.
+
+        Inputs, weights, biases, z, a, targets and adjoint symbols dL/d(scalar) all have
+        values (see :func:`symcnn.inspect.evaluate`).
+
+        >>> import symcnn as sc, numpy as np
+        >>> net = sc.presets.network_a()
+        >>> w = net.weight_symbols("dense4.weight")[0, 0]
+        >>> net.evaluate(2 * w, np.zeros((1, 27, 27))) == 2 * float(net.params["dense4.weight"][0, 0])
+        True
+        """
+        return inspect.evaluate(self, expression, x, y)
+
+    def ledger(self, x, y, symbol):
+        """The chain-rule ledger of dLoss/d``symbol`` at one image (see :class:`symcnn.inspect.Ledger`).
+
+        >>> import symcnn as sc, numpy as np
+        >>> net = sc.presets.network_a()
+        >>> entry = net.ledger(np.ones((1, 27, 27)), 1.0, net.weight_symbols("conv3.weight")[0, 0, 3, 3])
+        >>> len(entry.terms), bool(np.isclose(entry.total, float(net.evaluate(entry.expression, np.ones((1, 27, 27)), 1.0))))
+        (225, True)
+        """
+        return inspect.Ledger(self, x, y, symbol)
 
     def __repr__(self) -> str:
         lines = [f"Network(input {self.input_shape}, loss {self.loss_name!r}, naming {self.naming!r})"]

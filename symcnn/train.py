@@ -29,14 +29,35 @@ def check_learning_rate(lr) -> float:
     return float(lr)
 
 
-def _check_count(value, argument, allow_none=False):
+def check_int(value, argument, allow_none=False, minimum=1):
+    """Return ``value`` as an int if it is one and >= ``minimum`` (or None if allowed), else raise.
+
+    >>> check_int(3, "epochs"), check_int(None, "seed", allow_none=True, minimum=0)
+    (3, None)
+
+    Parameters: ``value``; ``argument``, its name for the message; ``allow_none``; ``minimum``.
+    """
     if value is None and allow_none:
         return None
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"{argument} must be an int, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{argument} must be >= 1, got {value}")
+    if value < minimum:
+        raise ValueError(f"{argument} must be >= {minimum}, got {value}")
     return int(value)
+
+
+def _check_validation(net, validation) -> None:
+    """Check ``validation`` = (X_test, y_test) before training, not after the first epoch."""
+    if validation is None:
+        return
+    if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+        raise TypeError(f"validation must be a pair (X_test, y_test), got {type(validation).__name__}"
+                        f"{f' of length {len(validation)}' if isinstance(validation, (tuple, list)) else ''}")
+    try:
+        test_batch, _ = net._batch(validation[0])
+        net._targets(validation[1], len(test_batch))
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"validation: {error}") from None
 
 
 def fit(net, X, Y, lr=0.1, epochs=1, batch_size=None, shuffle=True, progress=True, validation=None):
@@ -46,10 +67,11 @@ def fit(net, X, Y, lr=0.1, epochs=1, batch_size=None, shuffle=True, progress=Tru
     epoch from a generator seeded with the network's seed, so runs repeat exactly.
     """
     lr = check_learning_rate(lr)
-    epochs = _check_count(epochs, "epochs")
-    batch_size = _check_count(batch_size, "batch_size", allow_none=True)
+    epochs = check_int(epochs, "epochs")
+    batch_size = check_int(batch_size, "batch_size", allow_none=True)
     batch, _ = net._batch(X)
     targets = net._targets(Y, len(batch))
+    _check_validation(net, validation)
     count = len(batch)
     batch_size = count if batch_size is None else min(batch_size, count)
     steps_per_epoch = -(-count // batch_size)

@@ -1,5 +1,6 @@
 """Fixtures shared by the tests."""
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,15 @@ def photo():
     """A real photo (Grace Hopper, shipped with matplotlib) as network A's 1x27x27 input."""
     from symcnn.data import sample_image
     return sample_image((27, 27))
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """``load_mnist`` bound to the shared real MNIST test set (same keyword arguments); skips if absent."""
+    from symcnn.data import load_mnist
+    if not any(MNIST_DIRECTORY.glob("t10k-images-idx3-ubyte*")):
+        pytest.skip(f"MNIST test set not found in {MNIST_DIRECTORY}")
+    return functools.partial(load_mnist, MNIST_DIRECTORY)
 
 
 @pytest.fixture

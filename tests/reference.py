@@ -12,23 +12,34 @@ from symcnn.differentiate import central_differences
 from symcnn.torch_reference import torch_reference
 
 
-def max_relative_error(actual: dict, expected: dict) -> float:
-    """max over all entries of |a - e| / max(|e|, tiny), per parameter array scale."""
+def max_relative_error(actual: dict, expected: dict, negligible: float = 0.0) -> float:
+    """max over all entries of |a - e| / max(|e|, tiny), per parameter array scale.
+
+    ``negligible`` > 0 floors each array's scale at that absolute value: an array that is
+    zero in exact arithmetic only by cancellation (say, the weights into a softmax whose
+    rows are equal) comes out of either framework as rounding noise of the cancelling
+    terms, and has no scale of its own to be relative to.
+    """
     worst = 0.0
     for key in expected:
-        scale = max(np.abs(expected[key]).max(), 1e-300)
+        scale = max(np.abs(expected[key]).max(), negligible, 1e-300)
         worst = max(worst, float(np.abs(actual[key] - expected[key]).max() / scale))
     return worst
 
 
-def assert_matches_torch(net, x, y, forward_rtol=1e-12, gradient_rtol=1e-9):
-    """Assert loss and gradients of ``net`` equal PyTorch's, each with its own tolerance."""
+def assert_matches_torch(net, x, y, forward_rtol=1e-12, gradient_rtol=1e-9, negligible=0.0):
+    """Assert loss and gradients of ``net`` equal PyTorch's, each with its own tolerance.
+
+    ``negligible``: a loss or gradient array smaller than this is measured against it
+    rather than against itself (see :func:`max_relative_error`).
+    """
     reference_loss, reference_gradients = torch_reference(net, x, y)
     loss = net.loss(x, y)
-    assert abs(loss - reference_loss) <= forward_rtol * max(abs(reference_loss), 1e-300), (loss, reference_loss)
+    assert abs(loss - reference_loss) <= forward_rtol * max(abs(reference_loss), negligible, 1e-300), \
+        (loss, reference_loss)
     gradients = net.gradients(x, y)
     assert list(gradients) == list(reference_gradients)
-    error = max_relative_error(gradients, reference_gradients)
+    error = max_relative_error(gradients, reference_gradients, negligible)
     assert error <= gradient_rtol, f"max relative gradient error {error:.3g} > {gradient_rtol}"
     return error
 
@@ -46,5 +57,15 @@ def assert_matches_finite_differences(net, x, y, rtol=1e-6, epsilon=1e-6):
     finally:
         net.set_params(original)
     error = max_relative_error(net.gradients(x, y), numeric)
+    assert error <= rtol, f"max relative error against finite differences {error:.3g} > {rtol}"
+    return error
+
+
+def assert_matches_input_finite_differences(function, x, gradient, rtol=1e-6, epsilon=1e-6):
+    """Assert ``gradient`` (an array shaped like ``x``) equals central finite differences of
+    the scalar ``function(x)`` with respect to every entry of ``x``."""
+    numeric = central_differences(lambda values: function(values["x"]), {"x": np.asarray(x, dtype=float)},
+                                  epsilon)["x"]
+    error = max_relative_error({"x": np.asarray(gradient)}, {"x": numeric})
     assert error <= rtol, f"max relative error against finite differences {error:.3g} > {rtol}"
     return error

@@ -1,0 +1,243 @@
+"""Any expression (a derivative, a whole gradient) as standalone source code: Python/NumPy or C.
+
+sympy's own printers write the arithmetic (after common-subexpression elimination); the
+opaque functions of :mod:`symcnn.functions` get definitions in the emitted code, with the
+engine's choices: a sigmoid that never overflows, ReLU'(0) = 0 (``Step``), ties of a window
+maximum going to its first entry (``FirstMax``). The emitted code needs nothing from symcnn.
+
+>>> import sympy
+>>> from symcnn.functions import Sigmoid
+>>> z = sympy.Symbol("z")
+>>> source = export(Sigmoid(z) * (1 - Sigmoid(z)), "python")
+>>> namespace = {}
+>>> exec(source, namespace)
+>>> float(namespace["derivative"]({"z": 0.0}))
+0.25
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+
+import sympy
+from sympy.printing.c import C99CodePrinter
+from sympy.printing.numpy import NumPyPrinter
+
+LANGUAGES = ("python", "c")
+
+#: Terms per emitted sum: Python's compiler recurses on long flat sums (~5,000 terms fail).
+CHUNK = 200
+
+#: Opaque functions of one argument and the helper each becomes in the emitted code.
+_UNARY = {"Sigmoid": "symcnn_sigmoid", "LogSigmoid": "symcnn_log_sigmoid", "ReLU": "symcnn_relu",
+          "Step": "symcnn_step"}
+
+_PYTHON_HELPERS = {
+    "symcnn_sigmoid": '''def symcnn_sigmoid(z):
+    # 1/(1 + e^{-z}) = e^{z}/(1 + e^{z}); with e = e^{-|z|} neither form overflows
+    e = numpy.exp(-numpy.abs(z))
+    return numpy.where(z >= 0, 1.0, e) / (1.0 + e)''',
+    "symcnn_log_sigmoid": '''def symcnn_log_sigmoid(z):
+    # log sigma(z) = min(z, 0) - log(1 + e^{-|z|})
+    return numpy.minimum(z, 0.0) - numpy.log1p(numpy.exp(-numpy.abs(z)))''',
+    "symcnn_relu": '''def symcnn_relu(z):
+    return numpy.maximum(z, 0.0)''',
+    "symcnn_step": '''def symcnn_step(z):
+    # ReLU'(z) with ReLU'(0) = 0, as in PyTorch
+    return (numpy.asarray(z) > 0).astype(float)''',
+    "symcnn_log_sum_exp": '''def symcnn_log_sum_exp(*terms):
+    # log(sum_k e^{z_k}) = m + log(sum_k e^{z_k - m}) with m the largest term
+    stacked = numpy.stack(numpy.broadcast_arrays(*terms))
+    largest = stacked.max(axis=0)
+    return largest + numpy.log(numpy.exp(stacked - largest).sum(axis=0))''',
+    "symcnn_window_max": '''def symcnn_window_max(*entries):
+    return numpy.max(numpy.stack(numpy.broadcast_arrays(*entries)), axis=0)''',
+    "symcnn_first_max": '''def symcnn_first_max(k, *entries):
+    # 1 where entry k is the first maximum of the window (ties go to the first entry)
+    return (numpy.argmax(numpy.stack(numpy.broadcast_arrays(*entries)), axis=0) == k).astype(float)''',
+}
+
+_C_HELPERS = {
+    "symcnn_sigmoid": '''static double symcnn_sigmoid(double z) {
+    /* 1/(1 + e^{-z}) = e^{z}/(1 + e^{z}); with e = e^{-|z|} neither form overflows */
+    const double e = exp(-fabs(z));
+    return (z >= 0 ? 1.0 : e) / (1.0 + e);
+}''',
+    "symcnn_log_sigmoid": '''static double symcnn_log_sigmoid(double z) {
+    return fmin(z, 0.0) - log1p(exp(-fabs(z)));
+}''',
+    "symcnn_relu": '''static double symcnn_relu(double z) {
+    return z > 0 ? z : 0.0;
+}''',
+    "symcnn_step": '''static double symcnn_step(double z) {
+    /* ReLU'(z) with ReLU'(0) = 0, as in PyTorch */
+    return z > 0 ? 1.0 : 0.0;
+}''',
+}
+
+
+def _c_variadic(kind: str, arity: int) -> str:
+    """C definition of a window maximum, first-maximum indicator or log-sum-exp of ``arity`` entries."""
+    parameters = ", ".join(f"double x{k}" for k in range(arity))
+    entries = ", ".join(f"x{k}" for k in range(arity))
+    first = "int k, " if kind == "symcnn_first_max" else ""
+    body = f"    const double v[{arity}] = {{{entries}}};\n    int best = 0;\n"
+    body += f"    for (int i = 1; i < {arity}; i++) if (v[i] > v[best]) best = i;  /* first maximum wins */\n"
+    if kind == "symcnn_window_max":
+        body += "    return v[best];\n"
+    elif kind == "symcnn_first_max":
+        body += "    return best == k ? 1.0 : 0.0;\n"
+    else:  # log(sum_i e^{v_i}) = m + log(sum_i e^{v_i - m})
+        body += f"    double total = 0.0;\n    for (int i = 0; i < {arity}; i++) total += exp(v[i] - v[best]);\n"
+        body += "    return v[best] + log(total);\n"
+    return f"static double {kind}_{arity}({first}{parameters}) {{\n{body}}}"
+
+
+class _CPrinter(C99CodePrinter):
+    """C99 printer that names variadic helpers by arity and remembers which it used."""
+
+    def __init__(self):
+        super().__init__({"user_functions": dict(_UNARY)})
+        self.variadic = set()
+
+    def _variadic(self, kind, arguments):
+        self.variadic.add((kind, len(arguments)))
+        return f"{kind}_{len(arguments)}({', '.join(self._print(a) for a in arguments)})"
+
+    def _print_WindowMax(self, expression):
+        return self._variadic("symcnn_window_max", expression.args)
+
+    def _print_LogSumExp(self, expression):
+        return self._variadic("symcnn_log_sum_exp", expression.args)
+
+    def _print_FirstMax(self, expression):
+        self.variadic.add(("symcnn_first_max", len(expression.args) - 1))
+        entries = ", ".join(self._print(a) for a in expression.args[1:])
+        return f"symcnn_first_max_{len(expression.args) - 1}({int(expression.args[0])}, {entries})"
+
+
+def argument_symbols(expression) -> list:
+    """The symbols an exported function reads, in their order: sorted by name.
+
+    >>> x, w = sympy.symbols("x_0 w__1_0")
+    >>> argument_symbols(w * x + w)
+    [w__1_0, x_0]
+    """
+    expressions = expression if isinstance(expression, (list, tuple)) else [expression]
+    return sorted(set().union(*(sympy.sympify(e).free_symbols for e in expressions)), key=lambda s: s.name)
+
+
+def _straight_line(expressions):
+    """(assignments, results): common subexpressions named ``cse_k``, long sums split in chunks."""
+    names = sympy.numbered_symbols("cse_")
+    assignments, results = sympy.cse(expressions, symbols=names, order="none")
+    split = []
+
+    def shorten(expression):
+        if expression.is_Atom or not expression.args:
+            return expression
+        arguments = [shorten(a) for a in expression.args]
+        if isinstance(expression, (sympy.Add, sympy.Mul)) and len(arguments) > CHUNK:
+            parts = []
+            for start in range(0, len(arguments), CHUNK):
+                part = next(names)
+                split.append((part, expression.func(*arguments[start:start + CHUNK])))
+                parts.append(part)
+            return shorten(expression.func(*parts))
+        return expression.func(*arguments) if arguments != list(expression.args) else expression
+
+    lines = []
+    for symbol, value in assignments + [(None, r) for r in results]:
+        value = shorten(value)
+        lines += split
+        split.clear()
+        lines.append((symbol, value))
+    return [line for line in lines if line[0] is not None], [value for symbol, value in lines if symbol is None]
+
+
+def _check_identifiers(arguments):
+    for symbol in arguments:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", symbol.name) or keyword.iskeyword(symbol.name) \
+                or symbol.name.startswith(("cse_", "symcnn_")) or symbol.name in ("numpy", "values", "out"):
+            raise ValueError(f"cannot export symbol {symbol.name!r}: not usable as a variable name")
+
+
+def export(expression, language: str = "python", name: str = "derivative", arguments=None) -> str:
+    """Standalone source code computing ``expression`` (or a list of them) from its symbols.
+
+    Python: ``name(values)`` takes a sequence in the order of ``ARGUMENTS`` (defined in the
+    source) or a mapping {symbol name: value}; it returns the value (a list for a list of
+    expressions) and needs only NumPy. C: ``double name(const double *values)`` for one
+    expression, ``void name(const double *values, double *out)`` for a list; arguments in
+    the order of the array ``<name>_arguments`` in the source. ``arguments`` fixes the order
+    (default: :func:`argument_symbols`).
+
+    >>> x, w = sympy.symbols("x_0 w__1_0")
+    >>> "double derivative(const double *values) {" in export(w * x, "c")
+    True
+
+    Parameters: ``expression``; ``language`` ``"python"`` or ``"c"``; ``name`` of the function;
+    ``arguments`` an explicit order of the symbols.
+    """
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name.startswith(("symcnn_", "cse_")):
+        raise ValueError(f"function name {name!r} is not an identifier free for it")
+    several = isinstance(expression, (list, tuple))
+    expressions = [sympy.sympify(e) for e in (expression if several else [expression])]
+    arguments = argument_symbols(expressions) if arguments is None else list(arguments)
+    missing = set().union(*(e.free_symbols for e in expressions)) - set(arguments)
+    if missing:
+        raise ValueError(f"arguments lack {sorted(s.name for s in missing)}")
+    _check_identifiers(arguments)
+    if name in {s.name for s in arguments}:
+        raise ValueError(f"function name {name!r} is also the name of an argument")
+    assignments, results = _straight_line(expressions)
+    if language == "python":
+        return _python_source(name, arguments, assignments, results, several)
+    return _c_source(name, arguments, assignments, results, several)
+
+
+def _python_source(name, arguments, assignments, results, several) -> str:
+    variadic = {"LogSumExp": "symcnn_log_sum_exp", "WindowMax": "symcnn_window_max", "FirstMax": "symcnn_first_max"}
+    printer = NumPyPrinter({"user_functions": {**_UNARY, **variadic}})
+    body = [f"    {s.name} = values[{k}]" for k, s in enumerate(arguments)]
+    body += [f"    {s.name} = {printer.doprint(value)}" for s, value in assignments]
+    printed = [printer.doprint(r) for r in results]
+    body.append(f"    return [{', '.join(printed)}]" if several else f"    return {printed[0]}")
+    source = "\n".join(body)
+    helpers = [text for helper, text in _PYTHON_HELPERS.items() if re.search(rf"\b{helper}\(", source)]
+    listed = "".join(f"\n    {s.name!r}," for s in arguments)
+    return "\n".join([
+        f'"""{name}: generated by symcnn.codegen from a sympy expression; needs only NumPy."""',
+        "import numpy", "", f"ARGUMENTS = ({listed}\n)", "", *[h + "\n\n" for h in helpers],
+        f"def {name}(values):",
+        '    """The expression at ``values``: a sequence in ARGUMENTS order or a mapping name -> value."""',
+        "    if hasattr(values, \"keys\"):",
+        "        values = [values[argument] for argument in ARGUMENTS]",
+        source, ""])
+
+
+def _c_source(name, arguments, assignments, results, several) -> str:
+    printer = _CPrinter()
+    body = [f"    const double {s.name} = values[{k}];" for k, s in enumerate(arguments)]
+    body += [f"    const double {s.name} = {printer.doprint(value)};" for s, value in assignments]
+    printed = [printer.doprint(r) for r in results]
+    if several:
+        body += [f"    out[{k}] = {text};" for k, text in enumerate(printed)]
+        signature = f"void {name}(const double *values, double *out)"
+    else:
+        body.append(f"    return {printed[0]};")
+        signature = f"double {name}(const double *values)"
+    source = "\n".join(body)
+    helpers = [text for helper, text in _C_HELPERS.items() if re.search(rf"\b{helper}\(", source)]
+    helpers += [_c_variadic(kind, arity) for kind, arity in sorted(printer.variadic)]
+    listed = "".join(f"\n    \"{s.name}\"," for s in arguments)
+    return "\n".join([
+        f"/* {name}: generated by symcnn.codegen from a sympy expression. Compile: cc -O2 -c file.c */",
+        "#include <math.h>", "",
+        f"/* values[k] holds the value of {name}_arguments[k] */",
+        f"const char *const {name}_arguments[{max(len(arguments), 1)}] = {{{listed or ' 0'}\n}};", "",
+        *[h + "\n" for h in helpers], signature + " {", source, "}", ""])
+

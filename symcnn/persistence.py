@@ -1,0 +1,272 @@
+"""Saving and loading networks: one file, written atomically, checked when read back.
+
+A saved network keeps everything needed to continue exactly where it stopped: the input
+shape, every layer's constructor arguments, the loss, the seed, the naming scheme, every
+parameter (float64, bit for bit) and the training history.
+
+>>> import os, tempfile
+>>> import numpy as np
+>>> import symcnn as sc
+>>> folder = tempfile.TemporaryDirectory()
+>>> path = os.path.join(folder.name, "tiny.symcnn")
+>>> net = sc.Network((1, 4, 4), [sc.Conv2D(2, 3, activation="relu"), sc.Flatten(),
+...                              sc.Dense(2, activation="softmax")], loss="cross_entropy", seed=3)
+>>> save(net, path)
+>>> again = load(path)
+>>> all(np.array_equal(again.params[key], value) for key, value in net.params.items())
+True
+>>> folder.cleanup()
+
+File format, version 1 (integers little-endian)::
+
+    offset    size  content
+    0         8     magic bytes 89 'SYMCNN' 0a (a high-bit byte and a newline, as in PNG,
+                    so that text-mode or 7-bit transfers show up as a wrong magic)
+    8         4     format version, uint32
+    12        8     header length H, uint64
+    20        H     header, UTF-8 JSON (below)
+    20 + H    P     payload: the arrays listed in the header, float64 little-endian,
+                    C order, one after another (P = 8 x their total size)
+    20 + H + P 32   SHA-256 of every byte before it
+
+The header is ``{"format": "symcnn.Network", "symcnn_version": ..., "input_shape": [C, H, W],
+"layers": [{"type": "Conv2D", "config": {...}}, ...], "loss": ..., "seed": ...,
+"naming": ..., "arrays": [{"name": "params/conv1.weight", "shape": [...]}, ...,
+{"name": "history", "shape": [n]}]}``; a layer's ``config`` is its
+:meth:`~symcnn.layers.Layer.config`. ``accuracy_history`` is stored like ``history`` when
+the network has one.
+
+Every later format version keeps the magic, the version field and the closing SHA-256
+where they are, so any symcnn tells a damaged file (checksum mismatch) from a newer one
+(version above :data:`FORMAT_VERSION`) and refuses both with a ``ValueError`` that says which.
+
+Writing is atomic: the bytes go to a temporary file in the target's directory, which is
+flushed and fsync-ed, then renamed over the target with ``os.replace`` (and the directory
+fsync-ed). A save that fails or is killed midway leaves the previous file untouched; it
+may leave a ``.<name>.<random>.partial`` file behind, which is safe to delete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from .data import _as_path
+from .layers import LAYER_TYPES, layer_from_config
+
+MAGIC = b"\x89SYMCNN\n"
+#: The file format version this symcnn writes; it reads every version up to this one.
+FORMAT_VERSION = 1
+_VERSION_AND_LENGTH = struct.Struct("<IQ")  # format version (uint32), header length (uint64)
+_DIGEST_BYTES = hashlib.sha256().digest_size
+_ARRAY_DTYPE = np.dtype("<f8")
+_FORMAT_NAME = "symcnn.Network"
+
+
+def _symcnn_version() -> str:
+    from . import __version__  # symcnn/__init__ imports this module before defining it
+
+    return __version__
+
+
+def _arrays_of(net) -> dict[str, np.ndarray]:
+    """{name in the file: float64 array}: parameters, then the histories."""
+    arrays = {}
+    for key, value in net.params.items():
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"cannot save: parameter {key!r} contains NaN or infinite values "
+                             "(training diverged; a smaller learning rate may help)")
+        arrays[f"params/{key}"] = value
+    arrays["history"] = np.asarray(net.history, dtype=np.float64)
+    if getattr(net, "accuracy_history", None) is not None:
+        arrays["accuracy_history"] = np.asarray(net.accuracy_history, dtype=np.float64)
+    return arrays
+
+
+def _layer_description(position: int, layer) -> dict:
+    layer_type = type(layer).__name__
+    if LAYER_TYPES.get(layer_type) is not type(layer):
+        raise ValueError(f"cannot save layers[{position}]: {layer_type} is not a symcnn layer type "
+                         f"({', '.join(LAYER_TYPES)})")
+    return {"type": layer_type, "config": layer.config()}
+
+
+def encode(net) -> list[bytes]:
+    """The file's bytes for ``net``, as a list of pieces (so a big model is never copied whole).
+
+    >>> import symcnn as sc
+    >>> pieces = encode(sc.Network((1, 2, 2), [sc.Flatten(), sc.Dense(1, activation="sigmoid")]))
+    >>> pieces[0][:8] == MAGIC, len(pieces[-1])
+    (True, 32)
+
+    Parameters: ``net``, a :class:`~symcnn.network.Network`. Raises ``ValueError`` for
+    non-finite parameters or a layer type that cannot be rebuilt.
+    """
+    arrays = _arrays_of(net)
+    header = {
+        "format": _FORMAT_NAME,
+        "symcnn_version": _symcnn_version(),
+        "input_shape": list(net.input_shape),
+        "layers": [_layer_description(position, layer) for position, layer in enumerate(net.layers)],
+        "loss": net.loss_name,
+        "seed": net.seed,
+        "naming": net.naming,
+        "arrays": [{"name": name, "shape": list(array.shape)} for name, array in arrays.items()],
+    }
+    header_bytes = json.dumps(header, allow_nan=False).encode("utf-8")
+    pieces = [MAGIC + _VERSION_AND_LENGTH.pack(FORMAT_VERSION, len(header_bytes)), header_bytes]
+    pieces += [np.ascontiguousarray(array, dtype=_ARRAY_DTYPE).tobytes() for array in arrays.values()]
+    digest = hashlib.sha256()
+    for piece in pieces:
+        digest.update(piece)
+    return pieces + [digest.digest()]
+
+
+def _write_pieces(file, pieces) -> None:
+    for piece in pieces:
+        file.write(piece)
+
+
+def _create_temporary(directory: Path, name: str) -> tuple[int, Path]:
+    """A new, empty file next to the target (same file system, so the rename is atomic)."""
+    while True:
+        temporary = directory / f".{name}.{secrets.token_hex(4)}.partial"
+        try:
+            # mode 0o666 minus the umask: the saved file gets the permissions of any new file
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:
+            continue
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable (POSIX; Windows has no directory handles to sync)."""
+    if os.name != "posix":
+        return
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def save(net, path) -> None:
+    """Write ``net`` to ``path`` atomically: the file at ``path`` is the old one or the new one, never a mix.
+
+    >>> import os, tempfile, symcnn as sc
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> save(sc.presets.network_a(), os.path.join(folder.name, "a.symcnn"))
+    >>> os.listdir(folder.name)
+    ['a.symcnn']
+    >>> folder.cleanup()
+
+    Parameters: ``net``, a :class:`~symcnn.network.Network`; ``path`` (str or path-like)
+    of the file, whose directory must exist (the suffix ``.symcnn`` is a convention).
+    Raises ``FileNotFoundError`` for a missing directory, ``ValueError`` for a path that
+    is a directory or a network that cannot be saved (see :func:`encode`).
+    """
+    path = _as_path(path, "path")
+    directory = path.parent
+    if not directory.is_dir():
+        raise FileNotFoundError(f"cannot save to {path}: the directory {directory} does not exist")
+    if path.is_dir():
+        raise ValueError(f"cannot save to {path}: it is a directory; give a file name such as {path / 'net.symcnn'}")
+    pieces = encode(net)
+    descriptor, temporary = _create_temporary(directory, path.name)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            _write_pieces(file, pieces)
+            file.flush()
+            os.fsync(file.fileno())  # the bytes are on disk before the name points at them
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _fsync_directory(directory)
+
+
+def _header_and_payload(raw: bytes, path: Path) -> tuple[dict, memoryview]:
+    """(header, payload) of a file's bytes, after checking magic, checksum and version."""
+    smallest = len(MAGIC) + _VERSION_AND_LENGTH.size + _DIGEST_BYTES
+    if not raw.startswith(MAGIC) and not MAGIC.startswith(raw):  # (a file cut inside the magic is truncated)
+        raise ValueError(f"{path} is not a saved symcnn network (it does not start with the symcnn "
+                         f"magic bytes {MAGIC!r}, but with {bytes(raw[:len(MAGIC)])!r})")
+    if len(raw) < smallest or hashlib.sha256(memoryview(raw)[:-_DIGEST_BYTES]).digest() != raw[-_DIGEST_BYTES:]:
+        raise ValueError(f"{path} is truncated or corrupted: its SHA-256 checksum does not match its "
+                         f"contents ({len(raw):,} bytes); save the network again or use a backup")
+    version, header_length = _VERSION_AND_LENGTH.unpack_from(raw, len(MAGIC))
+    if version > FORMAT_VERSION:
+        raise ValueError(f"{path} was written in symcnn file format version {version}; this symcnn "
+                         f"({_symcnn_version()}) reads versions up to {FORMAT_VERSION}: upgrade symcnn to load it")
+    if version < 1:
+        raise ValueError(f"{path} declares an unknown file format version {version}")
+    start = len(MAGIC) + _VERSION_AND_LENGTH.size
+    view = memoryview(raw)[:-_DIGEST_BYTES]
+    try:
+        header = json.loads(bytes(view[start:start + header_length]).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: unreadable header ({error})") from None
+    if not isinstance(header, dict) or header.get("format") != _FORMAT_NAME:
+        raise ValueError(f"{path}: the header does not describe a {_FORMAT_NAME}")
+    return header, view[start + header_length:]
+
+
+def _arrays_from(header: dict, payload: memoryview, path: Path) -> dict[str, np.ndarray]:
+    arrays, offset = {}, 0
+    for entry in header["arrays"]:
+        count = int(np.prod(entry["shape"], dtype=np.int64))
+        size = count * _ARRAY_DTYPE.itemsize
+        if offset + size > len(payload):
+            raise ValueError(f"{path}: the payload is shorter than its header announces")
+        arrays[entry["name"]] = np.frombuffer(payload, _ARRAY_DTYPE, count, offset).reshape(entry["shape"])
+        offset += size
+    if offset != len(payload):
+        raise ValueError(f"{path}: {len(payload) - offset} bytes after the last array")
+    return arrays
+
+
+def load(path):
+    """Read a network written by :func:`save` (or ``Network.save``), exactly as it was saved.
+
+    >>> import os, tempfile, symcnn as sc
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(folder.name, "a.symcnn")
+    >>> sc.presets.network_a(seed=4).save(path)
+    >>> load(path).seed
+    4
+    >>> folder.cleanup()
+
+    Parameters: ``path`` (str or path-like). Returns a :class:`~symcnn.network.Network`
+    with the saved architecture, loss, seed, naming scheme, parameters and ``history``
+    (and ``accuracy_history`` if it had one). Raises ``FileNotFoundError`` for a missing
+    file and ``ValueError`` for a file that is not a symcnn network, is truncated or
+    corrupted, or comes from a newer symcnn.
+    """
+    from .network import Network  # network.py imports this module
+
+    path = _as_path(path, "path")
+    if not path.exists():
+        raise FileNotFoundError(f"no saved network at {path}")
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory, not a saved network file")
+    header, payload = _header_and_payload(path.read_bytes(), path)
+    try:
+        arrays = _arrays_from(header, payload, path)
+        layers = [layer_from_config(layer["type"], layer["config"]) for layer in header["layers"]]
+        net = Network(tuple(header["input_shape"]), layers, loss=header["loss"], seed=header["seed"],
+                      naming=header["naming"])
+        net.set_params({name.split("/", 1)[1]: array for name, array in arrays.items() if name.startswith("params/")})
+        net.history = [float(loss) for loss in arrays["history"]]
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"{path}: the saved network cannot be rebuilt ({type(error).__name__}: {error})") from None
+    if "accuracy_history" in arrays:
+        net.accuracy_history = [float(accuracy) for accuracy in arrays["accuracy_history"]]
+    return net

@@ -1,0 +1,291 @@
+"""Saving and loading: exact round trips, damaged files refused, atomic writes, determinism."""
+
+import hashlib
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import symcnn as sc
+from symcnn import persistence
+from symcnn.layers import LAYER_TYPES, layer_from_config
+
+HEADER_START = len(persistence.MAGIC) + struct.calcsize("<IQ")
+
+
+def every_option_network(naming="symcnn", seed=5):
+    """Every layer type with non-default options, trained a little so history is not empty."""
+    net = sc.Network((2, 7, 7), [
+        sc.Conv2D(3, (3, 2), stride=(2, 1), padding=(1, 0), activation="tanh", init="he", bias_init="uniform"),
+        sc.Conv2D(2, 2, activation="relu", shared_channels=True, bias=False, init="glorot_reference"),
+        sc.MaxPool2D(2, stride=1),
+        sc.AvgPool2D((1, 2)),
+        sc.Flatten(),
+        sc.Dense(4, activation="sigmoid", init="uniform"),
+        sc.Dense(3, activation="softmax")], loss="cross_entropy", seed=seed, naming=naming)
+    rng = np.random.default_rng(0)
+    net.fit(rng.random((6, 2, 7, 7)), [0, 1, 2, 0, 1, 2], lr=0.5, epochs=2, batch_size=4, progress=False,
+            validation=(rng.random((2, 2, 7, 7)), [1, 2]))
+    return net
+
+
+def assert_same_network(loaded, original):
+    """Architecture, settings, parameters (bit for bit) and histories are identical."""
+    assert loaded.input_shape == original.input_shape
+    assert [(type(layer), layer.config()) for layer in loaded.layers] == \
+        [(type(layer), layer.config()) for layer in original.layers]
+    assert (loaded.loss_name, loaded.seed, loaded.naming) == (original.loss_name, original.seed, original.naming)
+    assert list(loaded.params) == list(original.params)
+    for key, value in original.params.items():
+        assert loaded.params[key].dtype == np.float64
+        assert loaded.params[key].tobytes() == value.tobytes(), key  # bit-exact, signed zeros included
+    assert loaded.history == original.history
+    assert getattr(loaded, "accuracy_history", None) == getattr(original, "accuracy_history", None)
+    assert repr(loaded) == repr(original)
+
+
+def rewrite(path, change_header=None, version=persistence.FORMAT_VERSION):
+    """Re-encode a saved file with a changed header or version and a *valid* checksum."""
+    raw = path.read_bytes()
+    _, header_length = struct.unpack_from("<IQ", raw, len(persistence.MAGIC))
+    header = json.loads(raw[HEADER_START:HEADER_START + header_length])
+    if change_header:
+        change_header(header)
+    header_bytes = json.dumps(header).encode()
+    body = (persistence.MAGIC + struct.pack("<IQ", version, len(header_bytes)) + header_bytes
+            + raw[HEADER_START + header_length:-32])
+    path.write_bytes(body + hashlib.sha256(body).digest())
+
+
+# -- exact round trips ------------------------------------------------------------------
+
+@pytest.mark.parametrize("naming", ["symcnn", "r"])
+def test_every_layer_option_round_trips_exactly(tmp_path, naming):
+    original = every_option_network(naming)
+    original.save(tmp_path / "net.symcnn")
+    loaded = sc.load(tmp_path / "net.symcnn")
+    assert_same_network(loaded, original)
+    x = np.random.default_rng(1).random((3, 2, 7, 7))
+    assert loaded.loss(x, [2, 1, 0]) == original.loss(x, [2, 1, 0])  # same numbers, bit for bit
+
+
+@pytest.mark.parametrize("preset", sorted(sc.presets.PRESETS))
+def test_presets_round_trip_exactly(tmp_path, preset):
+    original = sc.presets.get(preset, seed=11)
+    sc.persistence.save(original, str(tmp_path / f"{preset}.symcnn"))  # str paths too
+    assert_same_network(sc.load(str(tmp_path / f"{preset}.symcnn")), original)
+
+
+def test_special_float_values_and_fresh_seed_round_trip(tmp_path):
+    net = sc.Network((1, 3, 3), [sc.Flatten(), sc.Dense(2, activation="softmax")], loss="cross_entropy", seed=None)
+    params = net.params
+    params["dense1.weight"] = np.array([[-0.0, 5e-324, np.nextafter(1, 2), -1.7976931348623157e308, 1 / 3, 0, 0, 0, 0],
+                                        [np.pi, -np.e, 1e-300, 2.0 ** -1074, 0, 0, 0, 0, -0.0]])
+    net.set_params(params)
+    net.history = [0.1, 1 / 3, 1e-17]
+    net.save(tmp_path / "net.symcnn")
+    assert_same_network(sc.load(tmp_path / "net.symcnn"), net)
+
+
+def test_loaded_network_trains_on_exactly_like_the_original(tmp_path):
+    original = every_option_network()
+    original.save(tmp_path / "net.symcnn")
+    loaded = sc.load(tmp_path / "net.symcnn")
+    x = np.random.default_rng(2).random((5, 2, 7, 7))
+    assert original.fit(x, [0, 1, 2, 2, 1], lr=0.3, epochs=2, batch_size=2, progress=False) == \
+        loaded.fit(x, [0, 1, 2, 2, 1], lr=0.3, epochs=2, batch_size=2, progress=False)
+    assert_same_network(loaded, original)
+
+
+def test_layer_configs_are_json_and_rebuild_the_layer():
+    for layer in every_option_network().layers:
+        config = layer.config()
+        assert json.loads(json.dumps(config)) == config
+        rebuilt = layer_from_config(type(layer).__name__, config)
+        assert type(rebuilt) is type(layer) and rebuilt.config() == config
+    assert set(LAYER_TYPES) == {"Conv2D", "Dense", "MaxPool2D", "AvgPool2D", "Flatten"}
+    with pytest.raises(ValueError, match=r"unknown layer type 'Dropout'; expected one of Conv2D, Dense"):
+        layer_from_config("Dropout", {})
+    with pytest.raises(ValueError, match=r"Dense: config .* does not match its constructor .*'dropout'"):
+        layer_from_config("Dense", {"units": 2, "dropout": 0.5})
+    with pytest.raises(ValueError, match=r"Conv2D: stride must be >= 1"):  # rebuilt layers are validated again
+        layer_from_config("Conv2D", {**sc.Conv2D(1, 3).config(), "stride": [0, 1]})
+
+
+# -- damaged, foreign and newer files ------------------------------------------------------
+
+@pytest.fixture
+def saved(tmp_path):
+    path = tmp_path / "net.symcnn"
+    sc.Network((1, 3, 3), [sc.Conv2D(2, 2, activation="relu"), sc.Flatten(),
+                           sc.Dense(2, activation="softmax")], loss="cross_entropy").save(path)
+    return path
+
+
+def test_every_truncation_is_detected(saved):
+    raw = saved.read_bytes()
+    for length in range(len(raw)):
+        saved.write_bytes(raw[:length])
+        with pytest.raises(ValueError, match=r"net.symcnn is truncated or corrupted: its SHA-256 checksum "
+                                             rf"does not match its contents \({length:,} bytes\)"):
+            sc.load(saved)
+
+
+def test_every_flipped_byte_is_detected(saved):
+    raw = bytearray(saved.read_bytes())
+    for position in range(len(raw)):
+        damaged = raw.copy()
+        damaged[position] ^= 0x10
+        saved.write_bytes(bytes(damaged))
+        expected = "is not a saved symcnn network" if position < len(persistence.MAGIC) else "truncated or corrupted"
+        with pytest.raises(ValueError, match=expected):
+            sc.load(saved)
+
+
+def test_a_newer_format_version_is_refused_with_its_number(saved):
+    rewrite(saved, version=persistence.FORMAT_VERSION + 1)
+    with pytest.raises(ValueError, match=rf"written in symcnn file format version {persistence.FORMAT_VERSION + 1}; "
+                                         rf"this symcnn \({sc.__version__}\) reads versions up to "
+                                         rf"{persistence.FORMAT_VERSION}: upgrade symcnn to load it"):
+        sc.load(saved)
+
+
+@pytest.mark.parametrize("change, match", [
+    (lambda header: header["layers"][0].update(type="Dropout"), r"cannot be rebuilt .*unknown layer type 'Dropout'"),
+    (lambda header: header.update(loss="hinge"), r"cannot be rebuilt .*unknown loss 'hinge'"),
+    (lambda header: header.pop("naming"), r"cannot be rebuilt \(KeyError: 'naming'\)"),
+    (lambda header: header["arrays"][0].update(shape=[3, 1, 2, 2]), r"payload is shorter than its header announces"),
+    (lambda header: header["arrays"][0].update(shape=[1, 1, 2, 2]), r"bytes after the last array"),
+    (lambda header: header.update(format="something.else"), r"the header does not describe a symcnn.Network"),
+])
+def test_a_consistent_file_describing_a_broken_network_is_refused(saved, change, match):
+    rewrite(saved, change)
+    with pytest.raises(ValueError, match=match):
+        sc.load(saved)
+
+
+def test_diverged_parameters_are_not_saved(tmp_path):
+    net = sc.Network((1, 3, 3), [sc.Flatten(), sc.Dense(1, activation="sigmoid")])
+    net._params["dense1.bias"] = np.array([np.nan])  # what a diverged training run leaves behind
+    with pytest.raises(ValueError, match=r"cannot save: parameter 'dense1.bias' contains NaN or infinite"):
+        net.save(tmp_path / "net.symcnn")
+    assert not list(tmp_path.iterdir())
+
+
+# -- atomic writing -------------------------------------------------------------------------
+
+def _fail_midway(file, pieces):
+    file.write(pieces[0])
+    file.write(pieces[1][:len(pieces[1]) // 2])
+    raise OSError(28, "No space left on device")
+
+
+def _fail(*args, **kwargs):
+    raise OSError(5, "Input/output error")
+
+
+@pytest.mark.parametrize("module, step, replacement", [(persistence, "_write_pieces", _fail_midway),
+                                                       (os, "fsync", _fail), (os, "replace", _fail)])
+def test_a_save_failing_midway_keeps_the_earlier_file(tmp_path, monkeypatch, module, step, replacement):
+    path = tmp_path / "net.symcnn"
+    earlier = every_option_network(seed=1)
+    earlier.save(path)
+    later = every_option_network(seed=2)
+    monkeypatch.setattr(module, step, replacement)
+    with pytest.raises(OSError):
+        later.save(path)
+    monkeypatch.undo()
+    assert_same_network(sc.load(path), earlier)
+    assert [entry.name for entry in tmp_path.iterdir()] == ["net.symcnn"]  # no temporary file left
+
+
+def test_a_first_save_failing_midway_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(persistence, "_write_pieces", _fail_midway)
+    with pytest.raises(OSError, match="No space left on device"):
+        sc.presets.network_a().save(tmp_path / "a.symcnn")
+    assert not list(tmp_path.iterdir())
+
+
+KILLED_WRITER = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import symcnn as sc
+
+    path, history_length = sys.argv[1], int(sys.argv[2])
+    net = sc.Network((1, 8, 8), [sc.Conv2D(4, 3, activation="relu"), sc.Flatten(),
+                                 sc.Dense(2, activation="softmax")], loss="cross_entropy")
+    trained = [0.5] * history_length  # a long training run makes a large file
+    for generation in range(1_000_000):
+        net.set_params({key: np.full(value.shape, float(generation)) for key, value in net.params.items()})
+        net.history = trained + [float(generation)]
+        net.save(path)
+        print(generation, flush=True)
+""")
+
+
+def _writing(directory) -> bool:
+    """Whether a save has started writing its temporary file in ``directory``."""
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.name.endswith(".partial"):
+                try:
+                    return entry.stat().st_size > 0
+                except FileNotFoundError:  # renamed into place meanwhile
+                    return False
+    return False
+
+
+def test_a_save_killed_midway_leaves_the_last_good_model(tmp_path):
+    """SIGKILL a process that saves a ~32 MB model over and over (printing each generation it
+    completes) while it writes a temporary file: the path then holds the last completed
+    generation, whole."""
+    path, history_length = tmp_path / "big.symcnn", 4_000_000
+    for _ in range(3):  # a kill can land between two saves instead; then try again
+        writer = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(path), str(history_length)],
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            completed = [writer.stdout.readline() for _ in range(2)]
+            assert completed == ["0\n", "1\n"]
+            deadline = time.monotonic() + 60
+            while not _writing(tmp_path) and time.monotonic() < deadline:
+                pass
+            writer.send_signal(signal.SIGKILL)
+            writer.wait()
+            completed += writer.stdout.read().split()
+        finally:
+            writer.kill()
+            writer.wait()
+            writer.stdout.close()
+        loaded = sc.load(path)
+        assert len(loaded.history) == history_length + 1 and loaded.history[0] == 0.5
+        generation = loaded.history[-1]
+        assert all(np.all(value == generation) for value in loaded.params.values())
+        if any(entry.name.endswith(".partial") for entry in tmp_path.iterdir()):  # killed mid-write
+            assert generation == float(completed[-1])
+            return
+    pytest.fail("no attempt was killed in the middle of a write")
+
+
+# -- determinism ------------------------------------------------------------------------------
+
+def test_the_same_seed_gives_bit_identical_parameters_and_loss_curves():
+    rng = np.random.default_rng(3)
+    x, y = rng.random((6, 2, 7, 7)), [0, 1, 2, 2, 1, 0]
+    runs = []
+    for _ in range(2):
+        net = every_option_network(seed=8)
+        history = net.fit(x, y, lr=0.2, epochs=3, batch_size=4, shuffle=True, progress=False)
+        runs.append((net.params, history, net.history))
+    (params, history, full_history), (other_params, other_history, other_full_history) = runs
+    assert all(np.array_equal(params[key], other_params[key]) for key in params)
+    assert history == other_history and full_history == other_full_history
+    different = every_option_network(seed=9)
+    assert not np.array_equal(different.params["conv1.weight"], params["conv1.weight"])
