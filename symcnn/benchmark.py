@@ -129,7 +129,9 @@ def run_benchmarks(networks=("a", "b"), repeats: int = 200, include_unrolled: bo
             naive_name, naive_setup = "hand-written numpy, per position", 0.0
             naive_seconds = median_seconds(lambda: naive_numpy_b_step(params, batch[0], label, lr),
                                            max(5, repeats // 10), warmup=2)
+        measured = np.isfinite(naive_seconds)
         rows.append([name.upper(), f"{build_seconds:.3f}", f"{symcnn_seconds * 1e3:.3f}",
                      f"{torch_seconds * 1e3:.3f}", f"{symcnn_seconds / torch_seconds:.2f}", naive_name,
-                     f"{naive_setup:.2f}", f"{naive_seconds * 1e3:.2f}", f"{naive_seconds / symcnn_seconds:.0f}x"])
+                     f"{naive_setup:.2f}" if measured else "-", f"{naive_seconds * 1e3:.2f}" if measured else "-",
+                     f"{naive_seconds / symcnn_seconds:.0f}x" if measured else "-"])
     return {"headers": headers, "rows": rows}
