@@ -28,7 +28,7 @@ import sympy
 
 from .chainrule import backpropagate, gradient_expression
 from .differentiate import derive_template, local_partials, partials_of
-from .evaluate import CompiledNetwork, compile_expressions
+from .evaluate import CompiledNetwork, ReadableOutputAdjoints, compile_expressions
 from .graph import DEFAULT_MAX_UNROLLED_TERMS
 from .layers import ALPHA, ZETA
 from .naming import adjoint_symbol, make_symbol
@@ -156,11 +156,7 @@ def _inspection_evaluator(graph):
     """A compiled network that also passes gradients back to the pixels, and the readable
     dL/da of the network's outputs (what the adjoint symbols of the last layer stand for)."""
     def build(graph):
-        compiled = CompiledNetwork(graph, input_gradient=True)
-        outputs, targets = list(graph.output_symbols), list(graph.target_symbols)
-        partials = partials_of(graph.loss_expression, outputs)
-        output_adjoints = compile_expressions([outputs, targets], [partials[a] for a in outputs])
-        return compiled, output_adjoints
+        return CompiledNetwork(graph, input_gradient=True), ReadableOutputAdjoints(graph)
 
     return _cached(graph, "evaluator", build)
 
