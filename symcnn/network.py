@@ -80,6 +80,7 @@ class Network:
         self.compiled = CompiledNetwork(self.graph)
         self._params = self._initial_params(np.random.default_rng(seed))
         self.history: list[float] = []
+        self.accuracy_history: list[float] = []
 
     def _initial_params(self, rng) -> dict[str, np.ndarray]:
         params = {}

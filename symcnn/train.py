@@ -75,9 +75,10 @@ def fit(net, X, Y, lr=0.1, epochs=1, batch_size=None, shuffle=True, progress=Tru
     count = len(batch)
     batch_size = count if batch_size is None else min(batch_size, count)
     steps_per_epoch = -(-count // batch_size)
-    rng = np.random.default_rng(net.seed)
+    # shuffling continues where earlier training stopped: the same seed and history give
+    # the same order (also after save/load), and a second fit does not repeat the first
+    rng = np.random.default_rng(None if net.seed is None else (net.seed, len(net.history)))
     losses = []
-    net.accuracy_history = []
     with ProgressBar(epochs * steps_per_epoch, "training", enabled=progress) as bar:
         for _ in range(epochs):
             order = rng.permutation(count) if shuffle else np.arange(count)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import symcnn as sc
 from symcnn import presets
 from symcnn.data import one_hot
 
@@ -73,3 +74,12 @@ def test_network_d_loss_falls_on_real_threes_and_sixes(mnist):
     history = net.fit(images, targets, lr=0.001, epochs=5, batch_size=None, shuffle=False, progress=False)
     losses = history + [net.loss(images, targets)]
     assert all(later < earlier for earlier, later in zip(losses, losses[1:])), losses
+
+
+def test_consecutive_fits_extend_both_histories(rng):
+    net = sc.Network((1, 4, 4), [sc.Flatten(), sc.Dense(2, activation="softmax")], loss="cross_entropy", seed=0)
+    X, y = rng.random((6, 1, 4, 4)), np.array([0, 1, 0, 1, 1, 0])
+    first = net.fit(X, y, lr=0.1, epochs=1, batch_size=1, progress=False, validation=(X, y))
+    second = net.fit(X, y, lr=0.1, epochs=2, batch_size=1, progress=False, validation=(X, y))
+    assert net.history == first + second and len(second) == 12
+    assert len(net.accuracy_history) == 3
