@@ -19,6 +19,7 @@ ScalarName(kind='weight', layer=2, indices=(0, 0, 1, 3))
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -209,6 +210,7 @@ def symbol_array(scheme: str, kind: str, layer: int | None, shape: tuple[int, ..
     return array
 
 
+@functools.lru_cache(maxsize=None)  # symbols are immutable; substitution asks for them per position
 def template_symbol(kind: str, indices: tuple[int, ...] = ()) -> NamedScalar:
     """A symbol of a layer template (one generic output position).
 
