@@ -19,3 +19,12 @@ def test_readme_has_exactly_two_setup_commands():
 def test_ci_runs_the_readme_test_command():
     test_command = next(c for c in _readme_commands() if "pytest" in c)
     assert test_command in (ROOT / ".ci" / "run").read_text().splitlines()
+
+
+def test_readme_tour_runs_and_shows_what_it_says():
+    tour = re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S).group(1)
+    namespace = {}
+    exec(compile(tour, "README.md", "exec"), namespace)
+    node = namespace["node"]
+    assert str(namespace["local_partials"](node, (0, 3, 4))["output"]) == "{z__2_0_3_4: a__2_0_3_4*(1 - a__2_0_3_4)}"
+    assert len(node.weighted_sum_at((0, 3, 4)).args) == 25
