@@ -5,6 +5,7 @@ appended here prints that dict as JSON for the assertions.
 """
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -48,3 +49,54 @@ def test_network_a_walkthrough():
     losses = results["losses"]
     assert len(losses) == 21 and all(b < a for a, b in zip(losses, losses[1:]))
     assert results["median_step_seconds"] > 0
+
+
+def test_network_c_building_blocks_and_training():
+    results = run_notebook("network_c.ipynb")
+    assert results["tiny_shapes"] == [[1, 3, 3], [1, 2, 2], [4], [1]]
+    assert results["corner_terms"] == 5 and results["middle_terms"] == 10  # padding drops 5 of 9 weights
+    assert results["relu_partial"] == "Step(z__1_0_0_0)"
+    assert results["padded_weight_partial"] == "0" and results["inner_weight_partial"] == "x_0_0_0"
+    assert "2*i + u - 1" in results["rolled_conv"] and results["rolled_expanded_match"]
+    assert sorted(results["maxpool_partials"]) == [0.0, 0.0, 0.0, 1.0] and results["maxpool_winner_is_max"]
+    assert results["avgpool_partials"] == ["1/4"] * 4
+    assert results["tiny_max_gradient_error"] < 1e-6
+    assert results["losses_finite"] and results["last_loss"] < results["first_loss"]
+    assert results["accuracy"] >= 0.85  # measured 0.892
+
+
+def test_network_b_reference_protocol():
+    results = run_notebook("network_b.ipynb")
+    assert results["shapes"] == [[16, 21, 21], [8, 9, 9], [648], [10]]
+    assert results["losses_finite"] and results["steps"] == 1000
+    assert results["accuracy"] >= 0.45  # measured 0.559 (seed 0)
+    confusion = results["confusion"]
+    assert len(confusion) == 10 and all(len(row) == 10 for row in confusion)
+    assert sum(map(sum, confusion)) == 1000
+    assert results["confusion_accuracy"] == pytest.approx(results["accuracy"])
+
+
+def test_network_d_loss_falls():
+    results = run_notebook("network_d.ipynb")
+    assert results["parameter_shapes"] == {"conv1.weight": [5, 1, 3, 3], "conv2.weight": [5, 1, 5, 5],
+                                           "conv3.weight": [5, 1, 7, 7], "dense4.weight": [2, 1125]}
+    assert results["shared_weight_uses"] == 5  # one kernel weight read from each of the 5 channels
+    losses = results["losses"]
+    assert len(losses) == 51 and all(map(math.isfinite, losses))
+    assert all(b < a for a, b in zip(losses, losses[1:]))  # measured: every step down
+    assert losses[-1] < 0.5 * losses[0]  # measured 2.416 -> 0.179
+
+
+def test_inspecting_derivatives():
+    results = run_notebook("inspecting_derivatives.ipynb")
+    assert results["ledger_total"] == pytest.approx(results["engine_gradient"], rel=1e-9)
+    assert results["ledger_terms"] == 21 * 21
+    assert results["z_rolled"] == pytest.approx(results["z_engine"], rel=1e-12)
+    assert results["z_expanded"] == pytest.approx(results["z_engine"], rel=1e-12)
+    assert results["gradient_rolled"] == pytest.approx(results["engine_gradient"], rel=1e-9)
+    assert results["gradient_expanded"] == pytest.approx(results["engine_gradient"], rel=1e-9)
+    assert results["gradient_expanded_terms"] == 21 * 21
+    assert results["receptive_field_pixels"] == 13 * 13 and results["saliency_inside_field"]
+    assert results["c_has_function"]
+    assert results["export_value"] == pytest.approx(results["engine_value"], rel=1e-12)
+    assert results["r_weight_name"] == "l1m1w1" and results["r_text"] == "inp_5*l1m1w3"
