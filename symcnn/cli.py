@@ -1,14 +1,23 @@
 """The ``symcnn`` command: thin wrappers over the public API.
 
+Subcommands: ``demo``, ``train``, ``inspect`` and ``bench``; ``symcnn COMMAND --help`` for each.
+
 >>> build_parser().parse_args(["demo", "--steps", "3"]).steps
 3
+>>> args = build_parser().parse_args(["train", "--preset", "B", "--train", "0:100"])
+>>> args.preset, args.train, args.data
+('b', (0, 100), None)
+>>> build_parser().parse_args(["inspect", "--weight", "conv1.weight[0,0,1,1]"]).what
+'gradient'
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from pathlib import Path
 
 from . import display
 
@@ -59,6 +68,167 @@ def run_demo(args) -> int:
     return 0
 
 
+def _index_range(text: str) -> tuple[int, int]:
+    """Parse ``START:STOP`` into a pair of ints with 0 <= START < STOP.
+
+    >>> _index_range("9000:10000")
+    (9000, 10000)
+    """
+    start, colon, stop = text.partition(":")
+    try:
+        if not colon:
+            raise ValueError
+        pair = int(start), int(stop)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected START:STOP such as 0:1000, got {text!r}") from None
+    if not 0 <= pair[0] < pair[1]:
+        raise argparse.ArgumentTypeError(f"expected 0 <= START < STOP, got {text!r}")
+    return pair
+
+
+def _existing_directory(text: str) -> Path:
+    """A path that must name an existing directory."""
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is not an existing directory")
+    return path
+
+
+#: Per preset: learning rate, epochs, batch size (None: full batch), train and test index
+#: ranges, MNIST classes (None: all ten), crop (None: 28x28) -- the recipes of scripts/results.py.
+TRAIN_DEFAULTS = {
+    "a": dict(lr=0.1, epochs=20, batch_size=None, train=None, test=None, classes=None, crop=None),
+    "b": dict(lr=0.0003, epochs=1, batch_size=1, train=(0, 1000), test=(9000, 10000), classes=None, crop=None),
+    "c": dict(lr=0.1, epochs=5, batch_size=32, train=(0, 8000), test=(8000, 10000), classes=None, crop=None),
+    "d": dict(lr=0.001, epochs=50, batch_size=None, train=(0, 50), test=(50, 250), classes=(3, 6),
+              crop=(27, 27)),
+}
+
+
+def _preset_data(preset: str, data, train=None, test=None):
+    """``((train_x, train_y), (test_x, test_y))`` of a preset's recipe (targets the network takes).
+
+    Preset a: the sample photo with label 1 as both sets (``data`` ignored). b and c: the
+    MNIST images in ``data`` with integer labels; d: classes 3 and 6 cropped to 27x27,
+    one-hot targets. ``train``/``test`` default to the preset's ranges. Raises ValueError
+    when ``data`` is missing for b, c, d.
+    """
+    import numpy as np
+
+    from .data import load_mnist, one_hot, sample_image, split
+
+    if preset == "a":
+        images, labels = sample_image((27, 27))[None], np.ones(1)
+        return (images, labels), (images, labels)
+    if data is None:
+        raise ValueError(f"preset {preset} uses MNIST images: pass --data DIR, the directory holding "
+                         "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]")
+    recipe = TRAIN_DEFAULTS[preset]
+    images, labels = load_mnist(data, classes=recipe["classes"], crop=recipe["crop"])
+    train, test = train or recipe["train"], test or recipe["test"]
+    for name, (start, stop) in (("train", train), ("test", test)):
+        if stop > len(images):
+            raise ValueError(f"--{name} {start}:{stop} runs past the {len(images)} images available "
+                             f"for preset {preset}")
+    targets = one_hot(labels, recipe["classes"]) if recipe["classes"] else labels
+    return split(images, targets, train=train, test=test)
+
+
+def run_train(args) -> int:
+    """Train a preset network, report loss and test accuracy, save the model and a loss curve."""
+    from . import presets
+
+    preset = args.preset
+    recipe = TRAIN_DEFAULTS[preset]
+    if preset == "a":
+        ignored = [flag for flag, value in (("--data", args.data), ("--batch-size", args.batch_size),
+                                            ("--train", args.train), ("--test", args.test)) if value is not None]
+        if ignored:
+            display.echo(f"note: preset a trains on one photo; ignoring {', '.join(ignored)}", sys.stderr)
+    (train_x, train_y), (test_x, test_y) = _preset_data(preset, args.data, args.train, args.test)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    lr = recipe["lr"] if args.lr is None else args.lr
+    epochs = recipe["epochs"] if args.epochs is None else args.epochs
+    batch_size = recipe["batch_size"] if preset == "a" or args.batch_size is None else args.batch_size
+    net = presets.get(preset, seed=args.seed)
+    described = "the sample photo, label 1" if preset == "a" else (
+        f"train {args.train or recipe['train']}, test {args.test or recipe['test']} of {args.data}")
+    display.echo(f"network {preset.upper()}: {len(train_x)} training image(s) ({described}), "
+                 f"{epochs} epoch(s), lr {lr:g}, batch {batch_size or 'full'}, seed {args.seed}")
+    started = time.perf_counter()
+    history = net.fit(train_x, train_y, lr=lr, epochs=epochs, batch_size=batch_size, progress=True)
+    seconds = time.perf_counter() - started
+    which = "training image" if preset == "a" else "test set"
+    display.echo(f"final loss {net.loss(train_x, train_y):.6f} (last step {history[-1]:.6f}); "
+                 f"accuracy on the {which} {net.accuracy(test_x, test_y):.4f}; {seconds:.1f} s")
+    model, curve = out / f"{preset}.symcnn", out / f"{preset}-loss.png"
+    net.save(model)
+    display.plot_loss_curve(history, curve, title=f"network {preset.upper()}, lr {lr:g}")
+    display.echo(f"saved model {model}")
+    display.echo(f"saved loss curve {curve}")
+    return 0
+
+
+def _parse_weight(text: str) -> tuple[str, tuple[int, ...] | None]:
+    """Split ``KEY[I,J,...]`` into the key and the index tuple (None without brackets).
+
+    >>> _parse_weight("conv1.weight[0,0,1,1]")
+    ('conv1.weight', (0, 0, 1, 1))
+    """
+    text = text.strip()
+    if "[" not in text:
+        return text, None
+    key, _, rest = text.partition("[")
+    try:
+        if not rest.endswith("]"):
+            raise ValueError
+        index = tuple(int(part) for part in rest[:-1].split(","))
+    except ValueError:
+        raise ValueError(f"--weight {text!r}: expected KEY[I,J,...] such as conv1.weight[0,0,1,1]") from None
+    return key.strip(), index
+
+
+def _weight_symbol(net, text: str):
+    """The sympy symbol that ``--weight`` names, with errors listing the keys and shapes."""
+    key, index = _parse_weight(text)
+    shapes = ", ".join(f"{name} {tuple(value.shape)}" for name, value in net.params.items())
+    if key not in net.params:
+        raise ValueError(f"--weight: unknown parameter {key!r}; valid keys (shapes): {shapes}")
+    shape = net.params[key].shape
+    if index is None or len(index) != len(shape) or any(not 0 <= i < n for i, n in zip(index, shape)):
+        given = "no index" if index is None else f"index {list(index)}"
+        raise ValueError(f"--weight: {given} does not fit {key} of shape {tuple(shape)}; "
+                         f"give {len(shape)} indices with 0 <= i < size, e.g. {key}[{','.join('0' * len(shape))}]")
+    return net.weight_symbols(key)[index]
+
+
+def run_inspect(args) -> int:
+    """Print dLoss/dw for one weight as a formula, or its chain-rule ledger at one image."""
+    from . import presets
+    from .persistence import load
+
+    net = load(args.model) if args.model else presets.get(args.preset)
+    expected = presets.get(args.preset) if args.model else net
+    if args.model and (net.input_shape, net.output_size) != (expected.input_shape, expected.output_size):
+        raise ValueError(f"the model {args.model} takes {net.input_shape} inputs with {net.output_size} "
+                         f"output(s), not those of preset {args.preset}; pass the --preset it was built as")
+    weight = args.weight or ("conv3.weight[0,0,3,3]" if "conv3.weight" in net.params
+                             else f"{next(iter(net.params))}[{','.join('0' * next(iter(net.params.values())).ndim)}]")
+    symbol = _weight_symbol(net, weight)
+    if args.what == "gradient":
+        expression = net.gradient_expression(symbol)
+        if args.format == "latex":
+            display.echo(display.formula_latex(expression, net))
+        else:
+            display.echo(display.formula_text(expression, net))
+        return 0
+    _, (test_x, test_y) = _preset_data(args.preset, args.data)
+    ledger = net.ledger(test_x[0], test_y[0], symbol)
+    display.echo(display.ledger_latex(ledger) if args.format == "latex" else display.ledger_text(ledger))
+    return 0
+
+
 def run_bench(args) -> int:
     """Time symcnn against PyTorch and naive approaches in one run."""
     from .benchmark import run_benchmarks
@@ -66,6 +236,9 @@ def run_bench(args) -> int:
     results = run_benchmarks(networks=args.networks, repeats=args.repeats, include_unrolled=not args.no_unrolled)
     display.echo(display.format_table(results["rows"], results["headers"]))
     return 0
+
+
+PRESET_NAMES = ["a", "b", "c", "d"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,10 +254,53 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="seed of the initial weights (default 0)")
     demo.add_argument("--out", default="symcnn-demo.png", help="PNG to write (default symcnn-demo.png)")
     demo.set_defaults(run=run_demo)
+    train = commands.add_parser(
+        "train", help="train a preset network; save the model and a loss curve",
+        description="Train preset A (on one photo, label 1) or B, C, D (on MNIST images from --data) with "
+                    "the recipes of scripts/results.py; print the final loss and test accuracy, save the "
+                    "model to OUT/<preset>.symcnn and the loss curve to OUT/<preset>-loss.png.")
+    train.add_argument("--preset", required=True, type=str.lower, choices=PRESET_NAMES,
+                       help="network to train (a-d)")
+    train.add_argument("--data", type=_existing_directory, metavar="DIR",
+                       help="MNIST directory holding t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]; "
+                            "required for b, c, d, ignored for a")
+    train.add_argument("--epochs", type=_positive_int,
+                       help="passes over the training images (default: a 20, b 1, c 5, d 50)")
+    train.add_argument("--lr", type=_positive_float,
+                       help="learning rate (default: a 0.1, b 0.0003, c 0.1, d 0.001)")
+    train.add_argument("--batch-size", type=_positive_int,
+                       help="images per step (default: b 1, c 32, d the full batch; a has one image)")
+    train.add_argument("--train", type=_index_range, metavar="START:STOP",
+                       help="training image indices (default: b 0:1000, c 0:8000, d 0:50 of digits 3 and 6)")
+    train.add_argument("--test", type=_index_range, metavar="START:STOP",
+                       help="test image indices (default: b 9000:10000, c 8000:10000, d 50:250 of digits 3 and 6)")
+    train.add_argument("--seed", type=int, default=0, help="seed of the initial weights and shuffling (default 0)")
+    train.add_argument("--out", default="symcnn-out", metavar="DIR",
+                       help="directory for the model and the loss curve (default ./symcnn-out)")
+    train.set_defaults(run=run_train)
+    inspect = commands.add_parser(
+        "inspect", help="show dLoss/dw of one weight as a formula or a chain-rule ledger",
+        description="Print the derivative of the loss with respect to one weight: the symbolic sum over "
+                    "positions (--what gradient) or the chain-rule ledger of its value at one image "
+                    "(--what ledger: the sample photo with label 1 for A; for B, C, D the first image of "
+                    "the default test range of symcnn train, from --data).")
+    inspect.add_argument("--preset", default="a", type=str.lower, choices=PRESET_NAMES,
+                         help="network (default a); with --model, the preset the model was built as")
+    inspect.add_argument("--weight", metavar="KEY[INDEX]",
+                         help="the weight, e.g. conv1.weight[0,0,1,1] (default conv3.weight[0,0,3,3] where "
+                              "there is one, else the first parameter at index 0)")
+    inspect.add_argument("--what", choices=["gradient", "ledger"], default="gradient",
+                         help="the symbolic gradient (default) or the chain-rule ledger at one image")
+    inspect.add_argument("--format", choices=["text", "latex"], default="text", help="output format (default text)")
+    inspect.add_argument("--data", type=_existing_directory, metavar="DIR",
+                         help="MNIST directory for --what ledger with presets b, c, d")
+    inspect.add_argument("--model", metavar="PATH", help="a saved model (symcnn train) instead of a fresh preset")
+    inspect.set_defaults(run=run_inspect)
     bench = commands.add_parser("bench", help="time symcnn against PyTorch and naive approaches",
                                 description="Median seconds per gradient step of symcnn, PyTorch float64 "
                                             "and naive approaches, measured in the same run.")
-    bench.add_argument("--networks", nargs="+", default=["a", "b"], choices=["a", "b", "c", "d"])
+    bench.add_argument("--networks", nargs="+", default=["a", "b"], choices=PRESET_NAMES,
+                       help="networks to time (default a b)")
     bench.add_argument("--repeats", type=_positive_int, default=200, help="timed steps per measurement")
     bench.add_argument("--no-unrolled", action="store_true", help="skip the slow fully unrolled evaluator")
     bench.set_defaults(run=run_bench)
@@ -97,8 +313,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, TypeError, ImportError, OSError) as error:
-        print(f"symcnn {args.command}: error: {error}", file=sys.stderr)
+    except BrokenPipeError:  # e.g. piped into head: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except (ValueError, TypeError, ImportError, OSError, ArithmeticError) as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"symcnn {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

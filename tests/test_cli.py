@@ -1,0 +1,96 @@
+"""The ``symcnn`` command, run as ``python -m symcnn`` in a subprocess like a user would."""
+
+import subprocess
+import sys
+
+import pytest
+
+import symcnn as sc
+from tests.conftest import MNIST_DIRECTORY
+
+
+def run(*arguments, cwd=None):
+    """Run ``python -m symcnn ARGUMENTS``; returns the CompletedProcess (text output)."""
+    return subprocess.run([sys.executable, "-m", "symcnn", *map(str, arguments)], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+def needs_mnist():
+    if not any(MNIST_DIRECTORY.glob("t10k-images-idx3-ubyte*")):
+        pytest.skip(f"MNIST test set not found in {MNIST_DIRECTORY}")
+
+
+def assert_one_line_error(result, command):
+    """A non-zero exit and exactly one 'symcnn COMMAND: error: ...' line on stderr, no traceback."""
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and errors[0].startswith(f"symcnn {command}: error: "), result.stderr
+
+
+@pytest.mark.parametrize("command", ["demo", "train", "inspect", "bench"])
+def test_help(command):
+    result = run(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: symcnn {command}")
+
+
+def test_demo_writes_png(tmp_path):
+    out = tmp_path / "x.png"
+    result = run("demo", "--steps", 2, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_train_d_writes_model_and_curve(tmp_path):
+    needs_mnist()
+    result = run("train", "--preset", "d", "--data", MNIST_DIRECTORY, "--epochs", 2, "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    model, curve = tmp_path / "d.symcnn", tmp_path / "d-loss.png"
+    assert str(model) in result.stdout and str(curve) in result.stdout
+    assert "final loss" in result.stdout and "accuracy" in result.stdout
+    assert curve.read_bytes()[:4] == b"\x89PNG"
+    net = sc.load(model)
+    assert net.params["dense4.weight"].shape == (2, 1125) and len(net.history) == 2
+
+
+def test_train_a_on_the_photo(tmp_path):
+    result = run("train", "--preset", "a", "--epochs", 3, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "symcnn-out" / "a.symcnn").is_file()
+    assert (tmp_path / "symcnn-out" / "a-loss.png").is_file()
+    assert "final loss" in result.stdout
+
+
+def test_inspect_gradient_latex():
+    result = run("inspect", "--weight", "conv3.weight[0,0,3,3]", "--format", "latex")
+    assert result.returncode == 0, result.stderr
+    assert r"\frac" in result.stdout or r"\partial" in result.stdout
+
+
+def test_inspect_ledger():
+    result = run("inspect", "--what", "ledger")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Chain-rule ledger of ∂L/∂w⁽³⁾[0,0,3,3]")
+
+
+def test_bench_prints_a_table():
+    result = run("bench", "--networks", "a", "--repeats", 3, "--no-unrolled")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("| network |") and lines[2].startswith("| A |")
+
+
+@pytest.mark.parametrize("command, arguments", [
+    ("train", ["--preset", "z"]),
+    ("inspect", ["--weight", "conv9.weight[0,0,0,0]"]),
+    ("inspect", ["--weight", "conv1.weight[0,0,5,1]"]),
+    ("inspect", ["--weight", "conv1.weight[0,0"]),
+    ("train", ["--preset", "a", "--lr", "-1"]),
+    ("train", ["--preset", "b"]),
+    ("train", ["--preset", "b", "--data", "/nonexistent/mnist"]),
+    ("train", ["--preset", "b", "--data", MNIST_DIRECTORY, "--train", "0:100", "--test", "50:60"]),
+])
+def test_bad_input_is_one_line_error(command, arguments):
+    result = run(command, *arguments)
+    assert_one_line_error(result, command)
