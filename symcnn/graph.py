@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from .checks import check_int
 from .layers import ALPHA, ZETA, Flatten, Layer, LayerTemplate
 from .losses import check_loss, loss_of_probabilities, output_probabilities
 from .naming import make_symbol, symbol_array
@@ -187,12 +188,7 @@ class SymbolicGraph:
         :data:`DEFAULT_MAX_UNROLLED_TERMS`. The message gives the estimate, a time guess and
         how to proceed.
         """
-        if max_terms is None:
-            max_terms = DEFAULT_MAX_UNROLLED_TERMS
-        if not isinstance(max_terms, (int, np.integer)) or isinstance(max_terms, bool):
-            raise TypeError(f"max_terms must be an int, got {max_terms!r}")
-        if max_terms < 1:
-            raise ValueError(f"max_terms must be >= 1, got {max_terms}")
+        max_terms = DEFAULT_MAX_UNROLLED_TERMS if max_terms is None else check_int(max_terms, "max_terms")
         estimate = self.estimated_unrolled_terms()
         if estimate > max_terms:
             minutes = estimate * SECONDS_PER_UNROLLED_TERM / 60

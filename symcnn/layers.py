@@ -24,6 +24,7 @@ from inspect import signature
 import numpy as np
 import sympy
 
+from .checks import check_int
 from .functions import ReLU, Sigmoid, WindowMax
 from .initializers import INITIALIZERS
 from .naming import template_array, template_symbol
@@ -64,14 +65,6 @@ def _positive_pair(value, argument: str, layer: str, minimum: int = 1) -> tuple[
     if any(v < minimum for v in pair):
         raise ValueError(f"{layer}: {argument} must be >= {minimum}, got {value!r}")
     return int(pair[0]), int(pair[1])
-
-
-def _positive_int(value, argument: str, layer: str) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-        raise TypeError(f"{layer}: {argument} must be an int, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{layer}: {argument} must be >= 1, got {value!r}")
-    return int(value)
 
 
 def _check_init(value, argument: str, layer: str) -> str:
@@ -153,7 +146,7 @@ class Conv2D(Layer):
     def __init__(self, filters, kernel_size, stride=1, padding=0, bias=True, activation=None,
                  shared_channels=False, init="glorot_uniform", bias_init="zeros"):
         name = "Conv2D"
-        self.filters = _positive_int(filters, "filters", name)
+        self.filters = check_int(filters, f"{name}: filters")
         self.kernel_size = _positive_pair(kernel_size, "kernel_size", name)
         self.stride = _positive_pair(stride, "stride", name)
         self.padding = _positive_pair(padding, "padding", name, minimum=0)
@@ -256,7 +249,7 @@ class Dense(Layer):
 
     def __init__(self, units, bias=True, activation=None, init="glorot_uniform", bias_init="zeros"):
         name = "Dense"
-        self.units = _positive_int(units, "units", name)
+        self.units = check_int(units, f"{name}: units")
         if not isinstance(bias, bool):
             raise TypeError(f"{name}: bias must be True or False, got {bias!r}")
         self.bias = bias

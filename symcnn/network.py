@@ -20,6 +20,7 @@ import numbers
 import numpy as np
 
 from . import chainrule, inspect, persistence, train
+from .checks import check_int
 from .evaluate import CompiledNetwork, UnrolledEvaluator
 from .graph import SymbolicGraph
 from .initializers import initialize
@@ -74,7 +75,7 @@ class Network:
             raise ValueError("layers must be a non-empty list of symcnn layers")
         self.layers = list(layers)
         self.naming = check_scheme(naming)
-        self.seed = train.check_int(seed, "seed", allow_none=True, minimum=0)
+        self.seed = check_int(seed, "seed", allow_none=True, minimum=0)
         self.graph = SymbolicGraph(self.input_shape, self.layers, loss, naming)
         self.loss_name = loss
         self.compiled = CompiledNetwork(self.graph)

@@ -17,6 +17,7 @@ import numbers
 
 import numpy as np
 
+from .checks import check_int
 from .display import ProgressBar
 
 
@@ -27,23 +28,6 @@ def check_learning_rate(lr) -> float:
     if not np.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a finite positive number, got {lr}")
     return float(lr)
-
-
-def check_int(value, argument, allow_none=False, minimum=1):
-    """Return ``value`` as an int if it is one and >= ``minimum`` (or None if allowed), else raise.
-
-    >>> check_int(3, "epochs"), check_int(None, "seed", allow_none=True, minimum=0)
-    (3, None)
-
-    Parameters: ``value``; ``argument``, its name for the message; ``allow_none``; ``minimum``.
-    """
-    if value is None and allow_none:
-        return None
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise TypeError(f"{argument} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{argument} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def _check_validation(net, validation) -> None:
