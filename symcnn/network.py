@@ -82,6 +82,7 @@ class Network:
         self._params = self._initial_params(np.random.default_rng(seed))
         self.history: list[float] = []
         self.accuracy_history: list[float] = []
+        self._unrolled = None  # UnrolledEvaluator, built on first use
 
     def _initial_params(self, rng) -> dict[str, np.ndarray]:
         params = {}
@@ -209,8 +210,10 @@ class Network:
         with the estimate and how to proceed (see :meth:`SymbolicGraph.check_unrolled_budget`).
         """
         batch, _ = self._batch(x)
-        evaluator = UnrolledEvaluator(self.graph, max_terms)
-        return evaluator.loss_and_gradients(batch, self._targets(y, len(batch)), self._params)[1]
+        self.graph.check_unrolled_budget(max_terms)  # a budget is checked on every call
+        if self._unrolled is None:  # the graph never changes: build (seconds) once
+            self._unrolled = UnrolledEvaluator(self.graph, max_terms)
+        return self._unrolled.loss_and_gradients(batch, self._targets(y, len(batch)), self._params)[1]
 
     def step(self, x, y, lr) -> float:
         """One gradient-descent step on (x, y) with learning rate ``lr``; returns the loss before it."""

@@ -50,3 +50,15 @@ def test_stable_functions_stay_finite_at_extreme_logits():
     extreme = np.array([-1e3, 1e3])
     assert np.all(np.isfinite(compile_expressions([z], LogSigmoid(z))(extreme)))
     np.testing.assert_array_equal(compile_expressions([z], Sigmoid(z))(extreme), [0.0, 1.0])
+
+
+def test_unrolled_evaluator_is_built_once_and_follows_parameter_changes(small_network, rng):
+    net = small_network("cross_entropy", "softmax")
+    x = rng.random((2, 7, 7))
+    first = net.unrolled_gradients(x, 1)
+    evaluator = net._unrolled
+    net.set_params({k: v * 0.5 for k, v in net.params.items()})
+    second = net.unrolled_gradients(x, 1)
+    assert net._unrolled is evaluator
+    assert max_relative_error(second, net.gradients(x, 1)) < 1e-11
+    assert max_relative_error(first, second) > 1e-3  # new parameters, new numbers
