@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import numbers
+import os
+from pathlib import Path
 
 
 def check_int(value, argument, allow_none=False, minimum=1):
@@ -24,3 +26,14 @@ def check_int(value, argument, allow_none=False, minimum=1):
     if value < minimum:
         raise ValueError(f"{argument} must be >= {minimum}, got {value}")
     return int(value)
+
+
+def check_path(value, argument: str) -> Path:
+    """``value`` as a ``Path`` if it is a str or path-like, else a TypeError naming ``argument``.
+
+    >>> check_path("digits", "directory").name
+    'digits'
+    """
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{argument} must be a str or path-like, got {type(value).__name__}")
+    return Path(value)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import gzip
 import math
-import os
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from .checks import check_path
 
 __all__ = ["load_image", "load_mnist", "one_hot", "read_idx", "sample_image", "split"]
 
@@ -62,7 +63,7 @@ def read_idx(path) -> np.ndarray:
 
 def _read_idx(path) -> tuple[int, np.ndarray]:
     """(magic number, array) of an IDX file; see :func:`read_idx`."""
-    path = _as_path(path, "path")
+    path = check_path(path, "path")
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -143,7 +144,7 @@ def load_mnist(directory, prefix: str = "t10k", classes=None, crop=None,
     number, disagreeing image and label counts, an unknown class, a crop larger than the
     image, or an empty result; TypeError for arguments of the wrong type.
     """
-    directory = _as_path(directory, "directory")
+    directory = check_path(directory, "directory")
     if not isinstance(prefix, str):
         raise TypeError(f"prefix must be a str such as 't10k', got {type(prefix).__name__}")
     names = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
@@ -313,7 +314,7 @@ def load_image(path, size=(27, 27), channel: int = 0) -> np.ndarray:
         from PIL import Image, UnidentifiedImageError
     except ImportError:
         raise ImportError(f"load_image needs Pillow: {_EXTRAS_HINT}") from None
-    path = _as_path(path, "path")
+    path = check_path(path, "path")
     height, width = _pair_of_positive_ints(size, "size")
     if not _is_int(channel):
         raise TypeError(f"channel must be an int, got {type(channel).__name__}")
@@ -370,12 +371,6 @@ def sample_image(size=(27, 27)) -> np.ndarray:
         found.close()
         found = found.name
     return load_image(found, size=size, channel=0)
-
-
-def _as_path(value, name: str) -> Path:
-    if not isinstance(value, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a str or path-like, got {type(value).__name__}")
-    return Path(value)
 
 
 def _is_int(value) -> bool:

@@ -58,7 +58,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import _as_path
+from .checks import check_path
 from .layers import LAYER_TYPES, layer_from_config
 
 MAGIC = b"\x89SYMCNN\n"
@@ -172,7 +172,7 @@ def save(net, path) -> None:
     Raises ``FileNotFoundError`` for a missing directory, ``ValueError`` for a path that
     is a directory or a network that cannot be saved (see :func:`encode`).
     """
-    path = _as_path(path, "path")
+    path = check_path(path, "path")
     directory = path.parent
     if not directory.is_dir():
         raise FileNotFoundError(f"cannot save to {path}: the directory {directory} does not exist")
@@ -252,7 +252,7 @@ def load(path):
     """
     from .network import Network  # network.py imports this module
 
-    path = _as_path(path, "path")
+    path = check_path(path, "path")
     if not path.exists():
         raise FileNotFoundError(f"no saved network at {path}")
     if path.is_dir():
