@@ -192,15 +192,13 @@ def _parse_weight(text: str) -> tuple[str, tuple[int, ...] | None]:
 def _weight_symbol(net, text: str):
     """The sympy symbol that ``--weight`` names, with errors listing the keys and shapes."""
     key, index = _parse_weight(text)
-    shapes = ", ".join(f"{name} {tuple(value.shape)}" for name, value in net.params.items())
-    if key not in net.params:
-        raise ValueError(f"--weight: unknown parameter {key!r}; valid keys (shapes): {shapes}")
-    shape = net.params[key].shape
+    symbols = net.weight_symbols(key)  # an unknown key is refused there, listing keys and shapes
+    shape = symbols.shape
     if index is None or len(index) != len(shape) or any(not 0 <= i < n for i, n in zip(index, shape)):
         given = "no index" if index is None else f"index {list(index)}"
         raise ValueError(f"--weight: {given} does not fit {key} of shape {tuple(shape)}; "
                          f"give {len(shape)} indices with 0 <= i < size, e.g. {key}[{','.join('0' * len(shape))}]")
-    return net.weight_symbols(key)[index]
+    return symbols[index]
 
 
 def run_inspect(args) -> int:

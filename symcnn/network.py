@@ -271,7 +271,8 @@ class Network:
         """
         symbols = self.graph.parameter_symbols()
         if key not in symbols:
-            raise ValueError(f"unknown parameter {key!r}; expected one of {', '.join(symbols)}")
+            shapes = ", ".join(f"{name} {array.shape}" for name, array in symbols.items())
+            raise ValueError(f"unknown parameter {key!r}; valid keys (shapes): {shapes}")
         return symbols[key]
 
     def gradient_expression(self, symbol):
