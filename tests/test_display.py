@@ -106,7 +106,7 @@ def test_pictures_without_matplotlib_say_how_to_get_it(monkeypatch):
     with pytest.raises(ImportError, match=r'pip install "symcnn\[plots\]"'):
         display.plot_loss_curve([1.0, 0.5])
     with pytest.raises(ImportError, match=r'pip install "symcnn\[plots\]"'):
-        display._pyplot()
+        display.plots._pyplot()
 
 
 def test_layer_graph_as_dot_text(net_c):

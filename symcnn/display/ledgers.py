@@ -1,0 +1,178 @@
+"""The chain-rule ledger, rolled (Sigma) forms and cost tables, as text, LaTeX and HTML."""
+
+from __future__ import annotations
+
+import html
+
+import sympy
+
+from ..naming import text_name
+from .formulas import ShownName, as_text_symbols, formula_text
+from .text import format_table
+
+
+def _derivative_text(of, wrt) -> str:
+    return f"∂{text_name(of.name)}/∂{text_name(wrt.name)}"
+
+
+def _derivative_latex(of, wrt) -> str:
+    return rf"\frac{{\partial {sympy.latex(of)}}}{{\partial {sympy.latex(wrt)}}}"
+
+
+def _short(text: str, width: int = 70) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _term_headers(ledger, text: bool) -> list:
+    """Column names of a ledger's terms: the factors of one term with p for the position."""
+    if not ledger.terms:
+        return []
+    names = {"a": "a_p", "z": "z_p", "L": "L"}
+    headers = []
+    for factor in ledger.terms[0].factors:
+        of, wrt = (names.get(text_name(s.name)[0], s.name) if s.name != ledger.weight.name else "w"
+                   for s in (factor.of, factor.wrt))
+        headers.append(f"∂{of}/∂{wrt}" if text else rf"\frac{{\partial {of}}}{{\partial {wrt}}}")
+    return headers
+
+
+def ledger_text(ledger, rows: int = 10) -> str:
+    """The ledger as text tables: the path of factors, then the largest terms and the total.
+
+    >>> import numpy as np, symcnn as sc
+    >>> net = sc.presets.network_a()
+    >>> ledger = net.ledger(np.ones((1, 27, 27)), 1.0, net.weight_symbols("dense4.weight")[0, 3])
+    >>> print(ledger_text(ledger).splitlines()[0])
+    Chain-rule ledger of ∂L/∂w⁽⁴⁾[0,3] = -0.0609951 (1 term)
+
+    Parameters: ``ledger`` (:class:`symcnn.inspect.Ledger`); ``rows``: how many terms to list.
+    """
+    total, count, headers = ledger.total, len(ledger.terms), _term_headers(ledger, text=True)
+    path = [[_derivative_text(f.of, f.wrt), _short(formula_text(f.formula, one_line=True)), f"{f.value:.6g}"]
+            for f in ledger.path]
+    terms = [[str(term.position)] + [f"{f.value:.6g}" for f in term.factors]
+             + [f"{term.value:.6g}", f"{100 * term.value / total:.1f}%" if total else "-"]
+             for term in ledger.terms[:rows]]
+    if count > rows:
+        terms.append([f"… {count - rows} more"] + [""] * (len(headers) + 2))
+    terms.append(["total"] + [""] * len(headers) + [f"{total:.10g}", "100%"])
+    return "\n".join([
+        f"Chain-rule ledger of ∂L/∂{text_name(ledger.weight.name)} = {total:.6g} "
+        f"({count} term{'s' * (count != 1)})",
+        "", "From the loss down to the weight, along the largest contributions:",
+        format_table(path, ["factor", "formula", "value"]),
+        "", f"The gradient is the sum over positions p of {' · '.join(headers)}, largest first:",
+        format_table(terms, ["position"] + headers + ["term", "share"])])
+
+
+def _latex_array(rows, columns: str) -> str:
+    body = r" \\ ".join(" & ".join(row) for row in rows)
+    return rf"\begin{{array}}{{{columns}}} {body} \end{{array}}"
+
+
+def _ledger_parts(ledger, rows: int):
+    """(title, path rows, term header, term rows) with LaTeX cells, shared by LaTeX and HTML."""
+    total, headers = ledger.total, _term_headers(ledger, text=False)
+    title = (rf"\frac{{\partial L}}{{\partial {sympy.latex(ledger.weight)}}} = \sum_p "
+             + " ".join(headers) + rf" = {total:.6g}")
+    path = [[_derivative_latex(f.of, f.wrt), sympy.latex(f.formula), f"{f.value:.6g}"] for f in ledger.path]
+    terms = [[str(term.position)] + [f"{f.value:.6g}" for f in term.factors] + [f"{term.value:.6g}"]
+             for term in ledger.terms[:rows]]
+    return title, path, [r"p"] + headers + [r"\text{term}"], terms
+
+
+def ledger_latex(ledger, rows: int = 10) -> str:
+    r"""The ledger as LaTeX (Jupyter shows it with ``_repr_latex_``): the path and the largest terms.
+
+    >>> import numpy as np, symcnn as sc
+    >>> net = sc.presets.network_a()
+    >>> ledger = net.ledger(np.ones((1, 27, 27)), 1.0, net.weight_symbols("dense4.weight")[0, 3])
+    >>> ledger_latex(ledger)[:60]
+    '$\\displaystyle \\begin{array}{l} \\frac{\\partial L}{\\partial w'
+
+    Parameters: ``ledger``; ``rows``: how many terms to list.
+    """
+    title, path, header, terms = _ledger_parts(ledger, rows)
+    more = len(ledger.terms) - rows
+    tail = [rf"\text{{(and {more} more terms)}}"] if more > 0 else []
+    parts = [title, _latex_array([[r"\text{factor}", r"\text{formula}", r"\text{value}"]] + path, "lll"),
+             _latex_array([header] + terms, "l" + "r" * (len(header) - 1))] + tail
+    return r"$\displaystyle \begin{array}{l} " + r" \\[1ex] ".join(parts) + r" \end{array}$"
+
+
+def ledger_html(ledger, rows: int = 10) -> str:
+    """The ledger as HTML tables with LaTeX cells (typeset by Jupyter's MathJax).
+
+    >>> import numpy as np, symcnn as sc
+    >>> net = sc.presets.network_a()
+    >>> ledger = net.ledger(np.ones((1, 27, 27)), 1.0, net.weight_symbols("dense4.weight")[0, 3])
+    >>> ledger_html(ledger).count("<table>")
+    2
+
+    Parameters: ``ledger``; ``rows``: how many terms to list.
+    """
+    def row(cells, tag):
+        return "<tr>" + "".join(f"<{tag}>{html.escape(cell)}</{tag}>" for cell in cells) + "</tr>"
+
+    def table(header, body, math_columns):
+        cells = [[rf"\({cell}\)" if k in math_columns else cell for k, cell in enumerate(line)] for line in body]
+        return ("<table>" + row([rf"\({h}\)" for h in header], "th")
+                + "".join(row(line, "td") for line in cells) + "</table>")
+
+    title, path, header, terms = _ledger_parts(ledger, rows)
+    shown = f", the {rows} largest shown" if len(ledger.terms) > rows else ""
+    return (f"<p>\\({html.escape(title)}\\) ({len(ledger.terms)} terms{shown})</p>"
+            + table([r"\text{factor}", r"\text{formula}", r"\text{value}"], path, {0, 1})
+            + table(header, terms, set()))
+
+
+def rolled_latex(form) -> str:
+    r"""LaTeX of a rolled form: the general formula, then the chosen scalar's (sums still rolled).
+
+    >>> import symcnn as sc
+    >>> from symcnn.inspect import rolled_form
+    >>> net = sc.presets.network_a()
+    >>> print(rolled_latex(rolled_form(net, net.graph.layer_nodes[0].pre_activations[0, 2, 3])))
+    {z^{(1)}}_{f,i,j} = \sum_{\substack{0 \leq c \leq 0\\0 \leq u \leq 2\\0 \leq v \leq 2}} {w^{(1)}}_{f,c,u,v} {x}_{c,i + u,j + v} \qquad {z^{(1)}}_{0,2,3} = \sum_{\substack{0 \leq c \leq 0\\0 \leq u \leq 2\\0 \leq v \leq 2}} {w^{(1)}}_{0,c,u,v} {x}_{c,u + 2,v + 3}
+    """
+    def side(of, wrt):
+        return sympy.latex(of) if wrt is None else _derivative_latex(of, wrt)
+
+    return (f"{side(form.of, form.wrt)} = {sympy.latex(form.general)} \\qquad "
+            f"{side(form.of_at, form.wrt_at)} = {sympy.latex(form.at)}")
+
+
+def rolled_text(form) -> str:
+    """Pretty text of a rolled form: the general formula, then the chosen scalar's.
+
+    >>> import symcnn as sc
+    >>> from symcnn.inspect import rolled_form
+    >>> net = sc.presets.network_a()
+    >>> a = net.graph.layer_nodes[0].outputs[0, 2, 3]
+    >>> print(rolled_text(rolled_form(net, a, net.graph.layer_nodes[0].pre_activations[0, 2, 3])))
+    ∂a⁽¹⁾[f, i, j]/∂z⁽¹⁾[f, i, j] = (1 - a⁽¹⁾[f, i, j])⋅a⁽¹⁾[f, i, j]
+    ∂a⁽¹⁾[0, 2, 3]/∂z⁽¹⁾[0, 2, 3] = (1 - a⁽¹⁾[0, 2, 3])⋅a⁽¹⁾[0, 2, 3]
+    """
+    def side(of, wrt):
+        of, wrt = (formula_text(s, one_line=True) if s is not None else None for s in (of, wrt))
+        return of if wrt is None else f"∂{of}/∂{wrt}"
+
+    lines = []
+    for of, wrt, right in [(form.of, form.wrt, form.general), (form.of_at, form.wrt_at, form.at)]:
+        lines.append(sympy.pretty(sympy.Eq(ShownName(side(of, wrt)), as_text_symbols(right), evaluate=False),
+                                  use_unicode=True, wrap_line=False))
+    return "\n".join(lines)
+
+
+def costs_text(rows) -> str:
+    """A markdown table of the rows of :func:`symcnn.inspect.layer_costs` or ``growth_table``.
+
+    >>> print(costs_text([{"layer": "conv1", "positions": 625}]))
+    | layer | positions |
+    | --- | --- |
+    | conv1 | 625 |
+    """
+    headers = list(rows[0]) if rows else []
+    cells = [[f"{row[h]:,}" if isinstance(row[h], int) else ("-" if row[h] is None else str(row[h]))
+              for h in headers] for row in rows]
+    return format_table(cells, headers)
