@@ -170,10 +170,14 @@ def _path_positions(graph, ledger) -> dict:
 def _with_values(trace, terms) -> list:
     """``terms`` (lists of factors) with every factor's value at the trace (one compiled function)."""
     factors = [factor for term in terms for factor in term]
-    values = np.atleast_1d(trace.evaluate([factor.formula for factor in factors]))
+    values = np.reshape(trace.evaluate([factor.formula for factor in factors]), -1)  # one sample, (n,) or (1, n)
     for factor, value in zip(factors, values):
         factor.value = float(value)
     return terms
+
+
+def _positions(count: int) -> str:
+    return "1 position" if count == 1 else f"{count} positions"
 
 
 def _largest(terms) -> int:
@@ -246,7 +250,7 @@ def _error_passed_back(net, trace, index, position) -> DerivationStep:
         f"error passed back to {node.name}", "BP2", node.name, a, position, read, statement,
         ((READER, None, None),), [local], terms, _adjoint_value(trace, a),
         trace.maps["adjoint_activation", index][0],
-        note=f"r runs over the {len(terms)} position(s) of {reader_node.name} whose {reader_kind} reads "
+        note=f"r runs over the {_positions(len(terms))} of {reader_node.name} whose {reader_kind} reads "
              f"{node.name}'s output q")
 
 
@@ -282,6 +286,6 @@ def _weight_gradient(net, trace, ledger) -> DerivationStep:
         f"gradient of the {'bias' if is_bias else 'weight'}", "BP3" if is_bias else "BP4", node.name, weight,
         ledger.index, gradient.wrt, [(graph.loss_symbol, local.of), (local.of, local.wrt)], summed, [local],
         terms, 0.0, ledger.position_map(),
-        note=f"p runs over the {len(terms)} position(s) of {node.name} that use {ledger.key}{list(ledger.index)}")
+        note=f"p runs over the {_positions(len(terms))} of {node.name} that use {ledger.key}{list(ledger.index)}")
     step.value = math.fsum(step.term_values)
     return step

@@ -454,7 +454,8 @@ class Ledger:
 def _set_values(trace, factors) -> None:
     """Give every factor its number at ``trace`` (one compiled function for all of them)."""
     if factors:
-        values = np.atleast_1d(trace.evaluate([factor.formula for factor in factors]))
+        # one sample, given as an image (values (n,)) or as a batch of one (values (1, n))
+        values = np.reshape(trace.evaluate([factor.formula for factor in factors]), -1)
         for factor, value in zip(factors, values):
             factor.value = float(value)
 

@@ -150,19 +150,31 @@ def _number(value: float, in_product: bool = False) -> str:
     return f"({text})" if in_product and value < 0 else text
 
 
+def _number_latex(value: float, in_product: bool = False, digits: int = 6) -> str:
+    """A number as TeX: 1.5 \\times 10^{-5}, not 1.5e-05 (which TeX spaces as a subtraction)."""
+    mantissa, _, exponent = f"{value + 0.0:.{digits}g}".partition("e")
+    text = mantissa + (rf" \times 10^{{{int(exponent)}}}" if exponent else "")
+    return rf"\left({text}\right)" if in_product and value < 0 else text
+
+
 def _compound(expression) -> bool:
     """Whether a factor needs parentheses next to another factor."""
     return not (expression.is_Atom or isinstance(expression, sympy.Indexed))
 
 
+def _needs_parentheses(expression) -> bool:
+    """Whether a factor written next to another needs parentheses: a sum or a negative product."""
+    return isinstance(expression, sympy.Add) or (not expression.is_Atom and expression.could_extract_minus_sign())
+
+
 def _factor_text(expression, alone: bool) -> str:
     text = _text(expression)
-    return text if alone or not _compound(expression) else f"({text})"
+    return text if alone or not _needs_parentheses(expression) else f"({text})"
 
 
 def _factor_latex(expression, alone: bool) -> str:
     text = sympy.latex(expression)
-    return text if alone or not _compound(expression) else rf"\left({text}\right)"
+    return text if alone or not _needs_parentheses(expression) else rf"\left({text}\right)"
 
 
 def _sum_sign_text(summed) -> str:
@@ -206,7 +218,7 @@ def _term_numbers_text(term) -> str:
 
 
 def _term_numbers_latex(term) -> str:
-    return r" \cdot ".join(_number(factor.value, in_product=len(term) > 1) for factor in term)
+    return r" \cdot ".join(_number_latex(factor.value, in_product=len(term) > 1) for factor in term)
 
 
 def _values_summary(step) -> str:
@@ -226,16 +238,17 @@ def _is_sum_over_positions(step) -> bool:
     return step.rule in ("BP3", "BP4")
 
 
-def _summed_terms(step) -> tuple:
-    """(terms, values, what is left out) of a sum over positions: the zero terms (a ReLU that is
-    off, a max-pool that routes elsewhere) are left out, and counted, when they are most of the sum."""
+def _shown(step) -> tuple:
+    """(terms, their values, a note on the count) of the sum a step shows. When most terms are 0
+    (a ReLU that is off, a max-pool that routes elsewhere, a target that is 0) the zero terms
+    are left out and counted."""
     values = step.term_values
-    nonzero = [t for t, value in enumerate(values) if value != 0]
     count = len(values)
-    if len(nonzero) == count or len(nonzero) > count / 2 or not nonzero:
+    nonzero = [t for t, value in enumerate(values) if value != 0]
+    if not nonzero or len(nonzero) > count / 2:
         return step.terms, values, f"{count} terms" if count > 1 else ""
     return ([step.terms[t] for t in nonzero], [values[t] for t in nonzero],
-            f"{count} terms, the {count - len(nonzero)} that are 0 left out")
+            f"{count} terms, the {count - len(nonzero)} that are 0 at this input left out")
 
 
 # -- text -------------------------------------------------------------------------------------------
@@ -261,45 +274,43 @@ def derivation_text(derivation, max_terms: int | None = DEFAULT_MAX_TERMS) -> st
 
 
 def _step_text(number: int, step, max_terms) -> list:
+    terms, values, counted = _shown(step)
+    counted = f" ({counted})" if counted else ""
+    symbols = sum_text([_term_symbols_text(t) for t in terms], max_terms)
+    numbers = sum_text([_term_numbers_text(t) for t in terms], max_terms)
+    quantity = _text(step.quantity)
     lines = [f"{number}. {step.name} ({step.rule}): {step.note}",
              f"   in general:  {_statement_text(step)}",
              f"   where        {_where_text(step)}"]
-    quantity = _text(step.quantity)
-    count = len(step.terms)
-    counted = f" ({count} terms)" if count > 1 else ""
-    symbols = sum_text([_term_symbols_text(t) for t in step.terms], max_terms)
-    numbers = sum_text([_term_numbers_text(t) for t in step.terms], max_terms)
-    if _is_sum_over_positions(step):
+    if _is_sum_over_positions(step) and len(step.terms) > 1:
         top = step.terms[step.largest_term]
         lines.append(f"   largest term {_term_symbols_text(top)} = {_term_numbers_text(top)} "
                      f"= {_number(step.term_values[step.largest_term])}")
-        terms, values, counted = _summed_terms(step)
-        counted = f" ({counted})" if counted else ""
         head = f"   the sum:     {quantity} = "
         indent = " " * (len(head) - 2)
-        return lines + [head + sum_text([_term_symbols_text(t) for t in terms], max_terms),
-                        f"{indent}= {sum_text([_term_numbers_text(t) for t in terms], max_terms)}",
+        return lines + [head + symbols, f"{indent}= {numbers}",
                         f"{indent}= {_signed_sum_text(values, max_terms)}{counted} = {step.value:.10g}"]
     head = f"   at [{_position(step)}]: ".ljust(16) + f"{quantity} = "
     indent = " " * (len(head) - 2)
     lines.append(head + symbols)
     if step.closed_form is not None:
         lines.append(f"{indent}= {_text(step.closed_form)}")
-    lines.append(f"{indent}= {numbers}{counted} = {_number(step.value)}")
+    exact = f"{step.value:.10g}" if _is_sum_over_positions(step) else _number(step.value)
+    lines.append(f"{indent}= {numbers}{counted} = {exact}")
     summary = _values_summary(step)
     return lines + ([f"   {summary}"] if summary else [])
 
 
-def _signed_sum_text(values, max_terms, dots: str = "…") -> str:
+def _signed_sum_text(values, max_terms, dots: str = "…", number=_number) -> str:
     """Numbers of a sum written with their signs as operators: 1 - 2 + … + 4."""
     text = ""
     for position, value in enumerate(shown_terms(list(values), max_terms)):
         if value is None:
             text += f" + {dots}"
         elif position == 0:
-            text += _number(value)
+            text += number(value)
         else:
-            text += f" {'-' if value < 0 else '+'} {_number(abs(value))}"
+            text += f" {'-' if value < 0 else '+'} {number(abs(value))}"
     return text
 
 
@@ -323,30 +334,29 @@ def derivation_latex(derivation, max_terms: int | None = DEFAULT_MAX_TERMS) -> s
         rows += [rf"\text{{{heading}}}", _step_latex(step, max_terms)]
     index = ",".join(str(int(i)) for i in derivation.index)
     source = _text_latex(f"(net.gradients(x, y)['{derivation.key}'][{index}])")
-    rows.append(rf"\frac{{\partial L}}{{\partial {weight}}} = {derivation.total:.10g} \quad \text{{{source}}}")
+    rows.append(rf"\frac{{\partial L}}{{\partial {weight}}} = {_number_latex(derivation.total, digits=10)} "
+                rf"\quad \text{{{source}}}")
     return r"\begin{array}{l} " + r" \\[1ex] ".join(rows) + r" \end{array}"
 
 
 def _step_latex(step, max_terms) -> str:
+    terms, values, counted = _shown(step)
+    counted = rf" \quad \text{{({counted})}}" if counted else ""
+    symbols = _sum_latex([_term_symbols_latex(t) for t in terms], max_terms)
+    numbers = _sum_latex([_term_numbers_latex(t) for t in terms], max_terms)
     quantity = sympy.latex(step.quantity)
-    count = len(step.terms)
-    lines = [rf"& {_statement_latex(step)}, \qquad {_where_latex(step)}"]
-    symbols = _sum_latex([_term_symbols_latex(t) for t in step.terms], max_terms)
-    numbers = _sum_latex([_term_numbers_latex(t) for t in step.terms], max_terms)
-    counted = rf" \quad \text{{({count} terms)}}" if count > 1 else ""
-    if _is_sum_over_positions(step):
+    lines = [rf"{_statement_latex(step).replace(' = ', ' &= ', 1)}, \qquad {_where_latex(step)}"]
+    if _is_sum_over_positions(step) and len(step.terms) > 1:
         top = step.terms[step.largest_term]
-        terms, values, counted = _summed_terms(step)
-        counted = rf" \quad \text{{({counted})}}" if counted else ""
-        lines += [rf"\text{{largest term}} \quad & {_term_symbols_latex(top)} = {_term_numbers_latex(top)} "
-                  rf"= {_number(step.term_values[step.largest_term])}",
-                  rf"{quantity} &= {_sum_latex([_term_symbols_latex(t) for t in terms], max_terms)}",
-                  rf"&= {_sum_latex([_term_numbers_latex(t) for t in terms], max_terms)}",
-                  "&= " + _signed_sum_text(values, max_terms, r"\dots") + counted,
-                  rf"&= {step.value:.10g}"]
+        lines += [rf"\text{{largest term:}} \quad {_term_symbols_latex(top)} &= {_term_numbers_latex(top)} "
+                  rf"= {_number_latex(step.term_values[step.largest_term])}",
+                  rf"{quantity} &= {symbols}",
+                  rf"&= {numbers}",
+                  "&= " + _signed_sum_text(values, max_terms, r"\dots", _number_latex) + counted,
+                  rf"&= {_number_latex(step.value, digits=10)}"]
     else:
         lines.append(rf"{quantity} &= {symbols}")
         if step.closed_form is not None:
             lines.append(rf"&= {sympy.latex(step.closed_form)}")
-        lines.append(rf"&= {numbers}{counted} = {_number(step.value)}")
+        lines.append(rf"&= {numbers}{counted} = {_number_latex(step.value)}")
     return r"\quad \begin{aligned} " + r" \\ ".join(lines) + r" \end{aligned}"
