@@ -250,8 +250,9 @@ def _layer_forms(net, gradient, symbol) -> list:
     """The rolled forms a rolled gradient reads: its layer's z and a, and dz/dw, at one position."""
     from .inspect import rolled_form, scalar_roles
 
-    node = net.graph.nodes[scalar_roles(net.graph)[symbol].node]
-    position = next(p for p in node.positions() if p[0] == scalar_roles(net.graph)[symbol].index[0])
+    role = scalar_roles(net.graph)[symbol]
+    node = net.graph.nodes[role.node]
+    position = next(p for p in node.positions() if p[0] == role.index[0])  # a filter's (unit's) own outputs
     z, a = node.pre_activations[position], node.outputs[position]
     return [rolled_form(net, z), rolled_form(net, a), rolled_form(net, z, symbol)]
 
@@ -325,7 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="for --what gradient: every term in named scalars (default) or the Σ form with "
                               "index ranges, with the layer's own formulas")
     inspect.add_argument("--terms", type=_positive_int, default=4, metavar="N",
-                         help="terms of a long sum to show: the first N-1, dots, the last (default 4)")
+                         help="terms of a long sum (gradient, derivation) to show: the first N-1, dots, the last "
+                              "(default 4)")
     inspect.add_argument("--all-terms", action="store_true", help="show every term of every sum (and ledger row)")
     inspect.add_argument("--format", choices=["text", "latex"], default="text", help="output format (default text)")
     inspect.add_argument("--data", type=_existing_directory, metavar="DIR",

@@ -286,6 +286,7 @@ def _weight_gradient(net, trace, ledger) -> DerivationStep:
         f"gradient of the {'bias' if is_bias else 'weight'}", "BP3" if is_bias else "BP4", node.name, weight,
         ledger.index, gradient.wrt, [(graph.loss_symbol, local.of), (local.of, local.wrt)], summed, [local],
         terms, 0.0, ledger.position_map(),
-        note=f"p runs over the {_positions(len(terms))} of {node.name} that use {ledger.key}{list(ledger.index)}")
+        note=f"p runs over the {_positions(len(terms))} of {node.name} that {'uses' if len(terms) == 1 else 'use'} "
+             f"{ledger.key}{list(ledger.index)}")
     step.value = math.fsum(step.term_values)
     return step
