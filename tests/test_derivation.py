@@ -9,7 +9,7 @@ import pytest
 import symcnn as sc
 from symcnn.inspect import scalar_roles
 from symcnn.naming import adjoint_symbol
-from tests.reference import assert_entry_matches_torch
+from tests.reference import assert_entry_matches_torch, assert_matches_input_finite_differences
 
 EXACT = 1e-12
 
@@ -156,3 +156,35 @@ def test_a_derivation_explains_one_weight_of_one_image(net_a, photo):
         net_a.derivation(np.stack([photo, photo]), [1.0, 1.0], net_a.weight_symbols("conv1.weight")[0, 0, 0, 0])
     with pytest.raises(ValueError, match="x must have shape"):
         net_a.derivation(photo[:, :5], 1.0, net_a.weight_symbols("conv1.weight")[0, 0, 0, 0])
+
+
+def tail_network(net, node_index, read_pre_activation):
+    """The layers of ``net`` after node ``node_index`` as a network of their own, reading that layer's
+    output a (or, ``read_pre_activation``, its z through a 1x1 identity convolution that applies the
+    layer's activation), with ``net``'s parameter values: its input gradient is dL/da (dL/dz)."""
+    node = net.graph.nodes[node_index]
+    layers = list(net.layers[node_index + 1:])
+    if read_pre_activation:
+        layers.insert(0, sc.Conv2D(node.output_shape[0], 1, bias=False, activation=node.layer.activation))
+    tail = sc.Network(node.output_shape, layers, loss=net.loss_name)
+    later = [value for key, value in net.params.items()
+             if int("".join(filter(str.isdigit, key.split(".")[0]))) > node.number]
+    identity = [np.eye(node.output_shape[0])[:, :, None, None]] if read_pre_activation else []
+    tail.set_params(dict(zip(tail.params, identity + later)))
+    return tail
+
+
+def test_the_errors_passed_back_equal_finite_differences(net_a, photo):
+    """Every dL/da and dL/dz a derivation of network A shows (each whole layer) equals central finite
+    differences of the loss of the network's remaining layers, fed that layer's a or z."""
+    derivation = net_a.derivation(photo, 1.0, net_a.weight_symbols("conv2.weight")[0, 0, 2, 2])
+    trace = derivation.ledger.trace
+    checked = 0
+    for step in derivation.steps[1:-1]:
+        role = scalar_roles(net_a.graph)[step.wrt]
+        reads_z = role.kind == "pre_activation"
+        tail = tail_network(net_a, role.node, reads_z)
+        values = trace.maps["pre_activation" if reads_z else "activation", role.node][0]
+        assert_matches_input_finite_differences(lambda v: tail.loss(v, 1.0), values, step.values, rtol=1e-6)
+        checked += 1
+    assert checked == 4  # dL/da and dL/dz of conv3 and of conv2
