@@ -129,7 +129,9 @@ def gradient_latex(weight, expression, max_terms: int | None = DEFAULT_MAX_TERMS
 
 # -- pieces of text -----------------------------------------------------------------------------
 def _text(expression) -> str:
-    return formula_text(expression, one_line=True)
+    """Pretty text (a⋅(1 - a)) where it fits on one line, else plain one-line text (fractions as /)."""
+    pretty = formula_text(expression)
+    return pretty if "\n" not in pretty else formula_text(expression, one_line=True)
 
 
 def _text_latex(text: str) -> str:
