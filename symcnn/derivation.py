@@ -105,6 +105,9 @@ class Derivation:
     ['output error', 'gradient of the weight']
     >>> derivation.key, derivation.index, len(derivation.steps[-1].terms)
     ('dense4.weight', (0, 7), 1)
+    >>> repr(derivation).split(" = ")[0]
+    'Derivation(dL/d dense4.weight[0, 7]'
+
 
     Parameters: ``net``; ``x`` one image; ``y`` its label or targets; ``weight`` a weight or
     bias symbol (see ``net.weight_symbols``).
@@ -120,6 +123,10 @@ class Derivation:
     def __str__(self) -> str:
         from .display import derivation_text
         return derivation_text(self)
+
+    def __repr__(self) -> str:
+        rules = ", ".join(step.rule for step in self.steps)
+        return f"Derivation(dL/d {self.key}{list(self.index)} = {self.total:.10g}; steps {rules})"
 
     def _repr_latex_(self) -> str:
         from .display import derivation_latex, displayed_latex
