@@ -12,11 +12,12 @@ rolled forms, cost tables) and :mod:`.plots` (figures).
 from .formulas import Formula, formula_latex, formula_text, show
 from .ledgers import costs_text, ledger_html, ledger_latex, ledger_text, rolled_latex, rolled_text
 from .plots import (PLOTS_MISSING, layer_graph_dot, plot_feature_maps, plot_gradients, plot_heatmap, plot_kernels,
-                    plot_ledger, plot_loss_curve, plot_representations, plot_saliency)
+                    plot_confusion_matrix, plot_ledger, plot_loss_curve, plot_representations, plot_saliency)
 from .progress import ProgressBar
 from .text import echo, format_table
 
 __all__ = ["PLOTS_MISSING", "Formula", "ProgressBar", "costs_text", "echo", "format_table", "formula_latex",
-           "formula_text", "layer_graph_dot", "ledger_html", "ledger_latex", "ledger_text", "plot_feature_maps",
+           "formula_text", "layer_graph_dot", "ledger_html", "ledger_latex", "ledger_text", "plot_confusion_matrix",
+           "plot_feature_maps",
            "plot_gradients", "plot_heatmap", "plot_kernels", "plot_ledger", "plot_loss_curve", "plot_representations",
            "plot_saliency", "rolled_latex", "rolled_text", "show"]
