@@ -26,20 +26,16 @@ def net_a():
 
 
 @pytest.fixture(scope="module")
-def net_c():
-    return sc.presets.network_c()
-
-
-@pytest.fixture(scope="module")
-def digit(mnist):
+def classifier(mnist):
+    """Network C and a real MNIST digit with its label."""
     images, labels = mnist()
-    return images[2], int(labels[2])
+    return sc.presets.network_c(), images[2], int(labels[2])
 
 
 @pytest.fixture(scope="module")
-def pictures(net_a, net_c, photo, digit):
+def pictures(net_a, classifier, photo):
     """Every plotting function's figure, by name."""
-    x, y = digit
+    net_c, x, y = classifier
     ledger = net_a.ledger(photo, 1.0, net_a.weight_symbols("conv1.weight")[0, 0, 2, 2])
     hidden = net_a.feature_maps(photo)
     trained = sc.presets.network_a()
@@ -113,7 +109,7 @@ def test_before_and_after_share_one_colour_scale_per_layer(pictures):
     assert titles == ["input (1×27×27)", "conv1 (1×25×25)", "conv2 (1×21×21)", "conv3 (1×15×15)"]
 
 
-def test_feature_maps_show_sizes_and_pick_the_scale_by_sign(pictures, net_c):
+def test_feature_maps_show_sizes_and_pick_the_scale_by_sign(pictures):
     titles = [axis.get_title() for axis in pictures["maps_c"].axes if axis.get_title()]
     assert titles[:4] == ["input (1×28×28)", "conv1 (8×28×28)\nchannel 0", "pool2 (8×14×14)\nchannel 0",
                           "dense3 (10)"]
@@ -131,8 +127,9 @@ def test_feature_maps_show_sizes_and_pick_the_scale_by_sign(pictures, net_c):
     assert len({image.get_clim() for image in channels}) == 1  # a layer's channels share its scale
 
 
-def test_signed_quantities_are_symmetric_about_zero(pictures, net_c, digit):
-    gradients = net_c.gradients(*digit)
+def test_signed_quantities_are_symmetric_about_zero(pictures, classifier):
+    net_c, x, y = classifier
+    gradients = net_c.gradients(x, y)
     kernel_images = [axis.images[0] for axis in pictures["kernels"].axes if axis.images]
     limit = np.abs(net_c.params["conv1.weight"]).max()
     assert len(kernel_images) == 8
@@ -180,8 +177,8 @@ def test_pictures_without_matplotlib_say_how_to_get_it(monkeypatch):
         display.plot_loss_curve([1.0, 0.5])
 
 
-def test_layer_graph_as_dot_text(net_c):
-    dot = display.layer_graph_dot(net_c)
+def test_layer_graph_as_dot_text():
+    dot = display.layer_graph_dot(sc.presets.network_c())
     assert dot.startswith("digraph symcnn {") and dot.endswith("}")
     assert "input -> conv1" in dot and "conv1 -> pool2" in dot and "-> loss;" in dot
     assert "80 parameters" in dot and "15690 parameters" in dot
