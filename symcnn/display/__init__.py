@@ -2,7 +2,8 @@
 
 The submodules each do one job: :mod:`.progress` (progress bars), :mod:`.text` (lines and tables),
 :mod:`.formulas` (expressions as LaTeX and pretty text), :mod:`.ledgers` (chain-rule ledgers,
-rolled forms, cost tables) and :mod:`.plots` (figures).
+rolled forms, cost tables), :mod:`.plots` (figures) and :mod:`.figures` (the Figure they return, which
+shows itself in Jupyter).
 
 >>> import symcnn as sc
 >>> sc.display.format_table([["conv1", 625]], ["layer", "positions"]).splitlines()[2]
