@@ -184,3 +184,17 @@ def test_layer_graph_as_dot_text():
     assert "80 parameters" in dot and "15690 parameters" in dot
     if shutil.which("dot"):
         subprocess.run(["dot", "-Tsvg"], input=dot, text=True, check=True, capture_output=True)
+
+
+def test_wrong_input_is_named(net_a, photo):
+    hidden = net_a.feature_maps(photo)
+    with pytest.raises(ValueError, match="after must hold a map of shape \\(1, 21, 21\\) for layer 'conv2'"):
+        display.plot_representations(photo, hidden, {**hidden, "conv2": np.zeros((1, 5, 5))})
+    with pytest.raises(ValueError, match="values must be an image of shape"):
+        display.plot_heatmap(np.zeros(5))
+    with pytest.raises(ValueError, match="image must have the height and width of values"):
+        display.plot_heatmap(np.zeros((3, 3)), image=photo)
+    with pytest.raises(ValueError, match="no convolution weights"):
+        display.plot_kernels(sc.Network((1, 2, 2), [sc.Flatten(), sc.Dense(1, activation="sigmoid")]))
+    with pytest.raises(ValueError):
+        display.plot_feature_maps(net_a, np.zeros((27, 27)))

@@ -91,6 +91,14 @@ def _image(axis, array, title, **scale):
     return shown
 
 
+def _image_array(values, argument: str) -> np.ndarray:
+    """``values`` as a float array of 2 (H, W) or 3 (C, H, W) dimensions, or a ValueError naming ``argument``."""
+    array = np.asarray(values, dtype=float)
+    if array.ndim not in (2, 3) or 0 in array.shape:
+        raise ValueError(f"{argument} must be an image of shape (H, W) or (C, H, W), got shape {array.shape}")
+    return array
+
+
 def _colour_bar(shown, axes):
     axes = list(np.ravel(axes))
     return axes[0].figure.colorbar(shown, ax=axes, shrink=0.9 if len(axes) > 1 else 1.0, fraction=0.05)
@@ -114,10 +122,14 @@ def plot_representations(image, before: dict, after: dict, path=None, title=None
 
     Parameters: ``image`` (C, H, W); ``before``, ``after``; ``path`` to save a PNG; ``title``.
     """
+    image = _image_array(image, "image")
     names = [name for name in before if np.ndim(before[name]) == 3]
-    image = np.asarray(image, dtype=float)
+    for name in names:
+        if name not in after or np.shape(after[name]) != np.shape(before[name]):
+            raise ValueError(f"after must hold a map of shape {np.shape(before[name])} for layer {name!r}, like "
+                             f"before; got {np.shape(after[name]) if name in after else 'none'}")
     figure, axes = _new_figure(3, len(names) + 1, (2.7 * (len(names) + 1), 7.2))
-    axes[0, 0].imshow(image[0], cmap=GREY)
+    axes[0, 0].imshow(image[0] if image.ndim == 3 else image, cmap=GREY)
     axes[0, 0].set_title(f"input ({size_text(image.shape)})", fontsize=9)
     for row, label in enumerate(["before training", "after training", "after − before"]):
         _plain(axes[row, 0])
@@ -150,7 +162,9 @@ def plot_feature_maps(net, x, path=None, channels: int = 4, title=None):
 
     Parameters: ``net``; ``x`` one image (C, H, W); ``path``; ``channels``; ``title``.
     """
-    maps = {"input": np.asarray(x, dtype=float), **net.feature_maps(x)}
+    hidden = net.feature_maps(x)  # checks x against the network's input shape
+    maps = {"input": np.asarray(x, dtype=float), **hidden}
+    last = list(maps)[-1]
     rows = max(min(m.shape[0], channels) if m.ndim == 3 else 1 for m in maps.values())
     figure, axes = _new_figure(rows, len(maps), (2.6 * len(maps), 2.3 * rows + 0.4))
     for column, (name, values) in enumerate(maps.items()):
@@ -158,7 +172,7 @@ def plot_feature_maps(net, x, path=None, channels: int = 4, title=None):
         for axis in axes[1:, column] if values.ndim == 3 else axes[:, column]:
             axis.axis("off")
         if values.ndim == 1:
-            _bars(axes[0, column], values, header)
+            _bars(axes[0, column], values, header, "output unit" if name == last else "unit")
             continue
         shown_channels = min(values.shape[0], channels)
         scale = {"cmap": GREY} if name == "input" else colour_scale(values[:shown_channels])
@@ -171,14 +185,14 @@ def plot_feature_maps(net, x, path=None, channels: int = 4, title=None):
     return _finish(figure, path, title)
 
 
-def _bars(axis, values, title):
+def _bars(axis, values, title, unit="unit"):
     """A vector as bars, unit index on the x axis; signed values coloured by sign."""
     units = np.arange(len(values))
     axis.axis("on")
     axis.bar(units, values, color=np.where(values < 0, "tab:red", "tab:blue"))
     axis.axhline(0, color="black", linewidth=0.6)
     axis.set_xticks(units if len(values) <= 20 else units[::max(1, len(values) // 10)])
-    axis.set_xlabel("unit", fontsize=8)
+    axis.set_xlabel(unit, fontsize=8)
     axis.tick_params(labelsize=7)
     axis.set_title(title, fontsize=9)
 
@@ -238,12 +252,15 @@ def plot_heatmap(values, title=None, path=None, image=None):
 
     Parameters: ``values``; ``title``; ``path``; ``image`` drawn beneath (same height and width).
     """
-    values = np.asarray(values, dtype=float)
+    values = _image_array(values, "values")
     values = values[0] if values.ndim == 3 else values
     figure, ((axis,),) = _new_figure(1, 1, (4.4, 3.6))
     if image is not None:
-        image = np.asarray(image, dtype=float)
-        axis.imshow(image[0] if image.ndim == 3 else image, cmap=GREY)
+        image = _image_array(image, "image")
+        image = image[0] if image.ndim == 3 else image
+        if image.shape != values.shape:
+            raise ValueError(f"image must have the height and width of values, {values.shape}; got {image.shape}")
+        axis.imshow(image, cmap=GREY)
     shown = axis.imshow(values, alpha=0.7 if image is not None else 1.0, **colour_scale(values))
     figure.colorbar(shown, ax=axis, fraction=0.05)
     _plain(axis)
