@@ -94,6 +94,9 @@ def local_partials(node, position) -> dict:
     x_0_1_1
     >>> partials["output"]
     {z__1_0_1_0: a__1_0_1_0*(1 - a__1_0_1_0)}
+    >>> softmax = SymbolicGraph((1, 1, 2), [Flatten(), Dense(2, activation="softmax")], "cross_entropy")
+    >>> local_partials(softmax.layer_nodes[-1], (0,))["output"]
+    {z__1_0: a__1_0*(1 - a__1_0), z__1_1: -a__1_0*a__1_1}
     """
     derive_template(node.template)
     mapping = node.instantiation(position)
@@ -101,9 +104,10 @@ def local_partials(node, position) -> dict:
     if "weighted_sum" in node.template.partials:
         result["weighted_sum"] = _instantiate_partials(node.template.partials["weighted_sum"], mapping)
     if node.layer.activation == "softmax":
+        # written in the outputs a_j = e^{z_j - LSE(z)}: d a_k / d z_m = a_k (delta_km - a_m)
+        outputs = {node.output_at(other): node.outputs[other] for other in node.positions()}
         output = node.output_at(position)
-        result["output"] = {z: sympy.diff(output, z).subs(output, node.outputs[tuple(position)])
-                            for z in node.pre_activations.flat}
+        result["output"] = {z: sympy.diff(output, z).xreplace(outputs) for z in node.pre_activations.flat}
     else:
         result["output"] = _instantiate_partials(node.template.partials["output"], mapping)
     return result
