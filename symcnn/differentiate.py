@@ -19,7 +19,9 @@ from collections import defaultdict
 import numpy as np
 import sympy
 
+from .functions import LogSumExp, Sigmoid
 from .layers import ALPHA, ZETA, LayerTemplate
+from .losses import loss_of_logits, output_probabilities
 
 
 def partials_of(expression: sympy.Expr, symbols) -> dict:
@@ -111,6 +113,37 @@ def local_partials(node, position) -> dict:
     else:
         result["output"] = _instantiate_partials(node.template.partials["output"], mapping)
     return result
+
+
+def output_errors(graph) -> dict:
+    """dL/dz_k of the last layer (Nielsen's output error delta, BP1), written in its outputs a and targets y.
+
+    Derived with sympy from the loss in the logits, then written in the outputs: softmax with
+    cross-entropy gives p - t, i.e. a_k - y_k (cross-entropy targets sum to 1, which
+    ``Network`` checks), and so does sigmoid with bce.
+
+    >>> from symcnn.graph import SymbolicGraph
+    >>> from symcnn.layers import Dense, Flatten
+    >>> graph = SymbolicGraph((1, 1, 2), [Flatten(), Dense(3, activation="softmax")], "cross_entropy")
+    >>> output_errors(graph)
+    {z__1_0: a__1_0 - y_0, z__1_1: a__1_1 - y_1, z__1_2: a__1_2 - y_2}
+    """
+    logits, outputs, targets = list(graph.logit_symbols), list(graph.output_symbols), list(graph.target_symbols)
+    activation = graph.nodes[-1].layer.activation
+    written = dict(zip(output_probabilities(activation, logits), outputs))
+    if activation == "sigmoid":  # sigma(-z) = 1 - sigma(z), as the stable bce holds it
+        written.update({Sigmoid(-z): 1 - a for z, a in zip(logits, outputs)})
+    errors = {}
+    for logit, partial in partials_of(loss_of_logits(graph.loss, activation, logits, targets), logits).items():
+        # log-sum-exp of one logit is that logit (bce after a two-class softmax)
+        partial = partial.replace(lambda e: isinstance(e, LogSumExp) and len(e.args) == 1, lambda e: e.args[0])
+        partial = partial.xreplace(written)
+        collected = sympy.collect(sympy.expand(partial), outputs)  # cancels to a - y where it can
+        if graph.loss == "cross_entropy":
+            collected = collected.xreplace({sympy.Add(*targets): sympy.S.One})
+        shorter = not partial.free_symbols & set(logits) and sympy.count_ops(collected) < sympy.count_ops(partial)
+        errors[logit] = collected if shorter else partial
+    return errors
 
 
 def central_differences(function, parameters: dict, epsilon: float = 1e-6) -> dict:

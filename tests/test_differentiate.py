@@ -77,3 +77,18 @@ def test_central_differences_of_a_known_function():
     gradients = central_differences(lambda p: float(np.sum(p["a"] ** 3) * p["b"][0]), params)
     np.testing.assert_allclose(gradients["a"], [[9.0, 36.0]], rtol=1e-8)
     np.testing.assert_allclose(gradients["b"], [9.0], rtol=1e-8)
+
+
+@pytest.mark.parametrize("last_activation, loss", [("softmax", "cross_entropy"), ("sigmoid", "bce"), ("tanh", "mse"),
+                                                   ("softmax", "bce")])
+def test_output_errors_equal_the_last_bias_gradient(last_activation, loss, rng):
+    """dL/dz of the last layer, written in a and y, has the numbers of dL/db (= dL/dz for a dense bias)."""
+    from symcnn.differentiate import output_errors
+    net = sc.Network((1, 3, 3), [sc.Flatten(), sc.Dense(3, activation=last_activation)], loss=loss, seed=2)
+    x, y = rng.normal(size=(1, 3, 3)), np.array([0.0, 1.0, 0.0])
+    errors = output_errors(net.graph)
+    values = [net.evaluate(error, x, y) for error in errors.values()]
+    np.testing.assert_allclose(np.ravel(values), net.gradients(x, y)["dense1.bias"], rtol=1e-12, atol=1e-15)
+    if (last_activation, loss) in (("softmax", "cross_entropy"), ("sigmoid", "bce")):  # p - t
+        a, t = net.graph.output_symbols, net.graph.target_symbols
+        assert list(errors.values()) == [a[k] - t[k] for k in range(3)]
