@@ -1,7 +1,8 @@
 """Everything symcnn shows a person: progress, text, formulas and pictures. The only code that prints.
 
 The submodules each do one job: :mod:`.progress` (progress bars), :mod:`.text` (lines and tables),
-:mod:`.formulas` (expressions as LaTeX and pretty text), :mod:`.ledgers` (chain-rule ledgers,
+:mod:`.formulas` (expressions as LaTeX and pretty text, with :mod:`.ordering` and
+:mod:`.printers` for the textbook order and shortened sums), :mod:`.ledgers` (chain-rule ledgers,
 rolled forms, cost tables) and :mod:`.plots` (figures).
 
 >>> import symcnn as sc
@@ -9,14 +10,16 @@ rolled forms, cost tables) and :mod:`.plots` (figures).
 '| conv1 | 625 |'
 """
 
-from .formulas import Formula, formula_latex, formula_text, show
+from .formulas import (Formula, derivative_latex, derivative_text, display_math, equations_latex, formula_latex,
+                       formula_text, rendered_width, show)
 from .ledgers import costs_text, ledger_html, ledger_latex, ledger_text, rolled_latex, rolled_text
 from .plots import (PLOTS_MISSING, layer_graph_dot, plot_feature_maps, plot_gradients, plot_heatmap, plot_kernels,
                     plot_ledger, plot_loss_curve, plot_representations, plot_saliency)
 from .progress import ProgressBar
 from .text import echo, format_table
 
-__all__ = ["PLOTS_MISSING", "Formula", "ProgressBar", "costs_text", "echo", "format_table", "formula_latex",
+__all__ = ["PLOTS_MISSING", "Formula", "ProgressBar", "costs_text", "derivative_latex", "derivative_text",
+           "display_math", "echo", "equations_latex", "format_table", "formula_latex",
            "formula_text", "layer_graph_dot", "ledger_html", "ledger_latex", "ledger_text", "plot_feature_maps",
            "plot_gradients", "plot_heatmap", "plot_kernels", "plot_ledger", "plot_loss_curve", "plot_representations",
-           "plot_saliency", "rolled_latex", "rolled_text", "show"]
+           "plot_saliency", "rendered_width", "rolled_latex", "rolled_text", "show"]
