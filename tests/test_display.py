@@ -6,7 +6,6 @@ import sys
 
 import pytest
 
-import symcnn as sc
 from symcnn import display
 
 matplotlib = pytest.importorskip("matplotlib")
