@@ -12,14 +12,14 @@ rolled forms, cost tables) and :mod:`.plots` (figures).
 
 from .formulas import (Formula, derivative_latex, derivative_text, display_math, equations_latex, formula_latex,
                        formula_text, rendered_width, show)
-from .ledgers import costs_text, ledger_html, ledger_latex, ledger_text, rolled_latex, rolled_text
+from .ledgers import costs_text, latex_number, ledger_html, ledger_latex, ledger_text, rolled_latex, rolled_text
 from .plots import (PLOTS_MISSING, layer_graph_dot, plot_feature_maps, plot_gradients, plot_heatmap, plot_kernels,
                     plot_ledger, plot_loss_curve, plot_representations, plot_saliency)
 from .progress import ProgressBar
 from .text import echo, format_table
 
-__all__ = ["PLOTS_MISSING", "Formula", "ProgressBar", "costs_text", "derivative_latex", "derivative_text",
-           "display_math", "echo", "equations_latex", "format_table", "formula_latex",
-           "formula_text", "layer_graph_dot", "ledger_html", "ledger_latex", "ledger_text", "plot_feature_maps",
-           "plot_gradients", "plot_heatmap", "plot_kernels", "plot_ledger", "plot_loss_curve", "plot_representations",
-           "plot_saliency", "rendered_width", "rolled_latex", "rolled_text", "show"]
+__all__ = ["Formula", "PLOTS_MISSING", "ProgressBar", "costs_text", "derivative_latex", "derivative_text",
+           "display_math", "echo", "equations_latex", "format_table", "formula_latex", "formula_text", "latex_number",
+           "layer_graph_dot", "ledger_html", "ledger_latex", "ledger_text", "plot_feature_maps", "plot_gradients",
+           "plot_heatmap", "plot_kernels", "plot_ledger", "plot_loss_curve", "plot_representations", "plot_saliency",
+           "rendered_width", "rolled_latex", "rolled_text", "show"]

@@ -279,7 +279,8 @@ class Formula:
     ('l1m1w1', '$\\\\displaystyle \\\\mathtt{l1m1w1}$')
 
     Parameters: ``expression``; ``net``, ``naming``, ``left``, ``terms``, ``width`` as
-    :func:`formula_latex` (``terms=None`` shows every term of a long sum).
+    :func:`formula_latex` (``terms=None`` shows every term of a long sum); the text form
+    breaks at :data:`TEXT_WIDTH` columns unless another ``width`` is given.
     """
 
     def __init__(self, expression, net=None, naming=None, *, left=None, terms=DEFAULT_TERMS, width=DEFAULT_WIDTH):
