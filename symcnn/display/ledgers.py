@@ -116,7 +116,7 @@ def ledger_latex(ledger, rows: int = 10) -> str:
 
 
 def ledger_html(ledger, rows: int = 10) -> str:
-    """The ledger as HTML tables with LaTeX cells (typeset by Jupyter's MathJax).
+    r"""The ledger as HTML tables whose math cells are ``\( \displaystyle ... \)`` (typeset by Jupyter's MathJax).
 
     >>> import numpy as np, symcnn as sc
     >>> net = sc.presets.network_a()
@@ -130,13 +130,14 @@ def ledger_html(ledger, rows: int = 10) -> str:
         return "<tr>" + "".join(f"<{tag}>{html.escape(cell)}</{tag}>" for cell in cells) + "</tr>"
 
     def table(header, body, math_columns):
-        cells = [[rf"\({cell}\)" if k in math_columns else cell for k, cell in enumerate(line)] for line in body]
+        cells = [[rf"\(\displaystyle {cell}\)" if k in math_columns else cell for k, cell in enumerate(line)]
+                 for line in body]
         return ("<table>" + row([rf"\({h}\)" for h in header], "th")
                 + "".join(row(line, "td") for line in cells) + "</table>")
 
     title, path, header, terms = _ledger_parts(ledger, rows, number=_plain_number)
     shown = f", the {rows} largest shown" if len(ledger.terms) > rows else ""
-    return (f"<p>\\({html.escape(title)}\\) ({len(ledger.terms)} terms{shown})</p>"
+    return (f"<p>\\(\\displaystyle {html.escape(title)}\\) ({len(ledger.terms)} terms{shown})</p>"
             + table([r"\text{factor}", r"\text{formula}", r"\text{value}"], path, {0, 1})
             + table(header, terms, set()))
 
