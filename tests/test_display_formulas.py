@@ -193,3 +193,21 @@ def test_every_formula_of_the_networks_renders(net_a, net_c, katex):
                 strings.append(display.formula_latex(net.gradient_expression(weight), terms=3))
     strings.append(display.formula_latex(sympy.Rational(1, 4) * Sigmoid(net_a.graph.input_symbols[0, 0, 0]) - 2))
     katex.assert_renders(strings)
+
+
+def test_every_rolled_form_renders(net_c, katex):
+    """The Sigma forms of every layer kind of network C: definitions, local partials, gradients."""
+    strings = []
+    for node in net_c.graph.layer_nodes:
+        position = tuple(0 for _ in node.output_shape)
+        a = node.outputs[position]
+        forms = [si.rolled_form(net_c, a)]
+        if node.pre_activations is not None:
+            z = node.pre_activations[position]
+            forms += [si.rolled_form(net_c, z), si.rolled_form(net_c, a, z),
+                      si.rolled_form(net_c, z, node.weights[(0,) * node.weights.ndim])]
+        else:  # a pooling window: d a / d (its first entry)
+            forms.append(si.rolled_form(net_c, a, node.inputs[0, 0, 0]))
+        strings += [display.rolled_latex(form) for form in forms]
+        assert all(str(form) for form in forms)  # the text form prints too
+    katex.assert_renders(strings)

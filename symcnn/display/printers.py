@@ -137,6 +137,15 @@ class TextPrinter(_TextbookOrder, _SympyStrPrinter):
     def _print_Step(self, expr):  # ReLU'(z): 1 where z > 0, else 0 (0 at 0, as PyTorch)
         return f"𝟙[{self._print(expr.args[0])} > 0]"
 
+    def _print_ReLU(self, expr):
+        return f"max(0, {self._print(expr.args[0])})"
+
+    def _print_WindowMax(self, expr):
+        return f"max({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_FirstMax(self, expr):  # d max / d entry k: 1 if entry k is the first maximum
+        return f"𝟙[argmax({', '.join(self._print(a) for a in expr.args[1:])}) = {expr.args[0]}]"
+
 
 
 class PrettyPrinter(_TextbookOrder, _SympyPrettyPrinter):
@@ -151,8 +160,15 @@ class PrettyPrinter(_TextbookOrder, _SympyPrettyPrinter):
     def _print_NamedScalar(self, expr):
         return prettyForm(text_name(expr.name))
 
-    def _print_Indexed(self, expr):  # an array entry of a rolled form, w⁽¹⁾[f, c, u, v]
+    def _print_Indexed(self, expr):  # an array entry of a rolled form, w⁽¹⁾[f, c, u, v]; also max, argmax
         return prettyForm(TextPrinter(terms=self.terms).doprint(expr))
+
+    _print_WindowMax = _print_FirstMax = _print_Indexed
+
+    def _print_ReLU(self, expr):
+        inside = prettyForm(*self._print(expr.args[0]).left("0, "))
+        inside = prettyForm(*inside.parens())
+        return prettyForm(*inside.left("max"))
 
     def _print_Sigmoid(self, expr):
         inside = prettyForm(*self._print(expr.args[0]).parens())
