@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sympy
 
+from ..checks import as_expression
 from ..naming import NamedScalar, check_scheme, text_name
 
 
@@ -17,7 +18,7 @@ class ShownName(sympy.Symbol):
 
 def _in_scheme(expression, net=None, naming=None):
     """``expression`` with its named scalars renamed to ``naming`` (needs ``net``)."""
-    expression = sympy.sympify(expression)
+    expression = as_expression(expression)
     if naming is None or (net is not None and naming == net.naming):
         return expression
     if net is None:
