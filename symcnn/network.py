@@ -26,10 +26,11 @@ from .graph import SymbolicGraph
 from .initializers import initialize
 from .naming import check_scheme
 
-#: A training step is refused if it would leave a parameter at or beyond this magnitude (or
-#: NaN/inf): a sum of up to 10^8 products of two numbers below 10^150 stays below float64's
-#: largest number (1.8e308), so the next forward pass cannot overflow.
-MAX_PARAMETER_MAGNITUDE = 1e150
+#: A training step is refused if it would leave a parameter array whose Euclidean norm
+#: reaches this (or is NaN/inf): then every entry is below 10^150, and a sum of up to 10^8
+#: products of two such numbers stays below float64's largest (1.8e308), so the next pass
+#: cannot overflow. (The norm is one BLAS dot product per array: the check stays cheap.)
+MAX_PARAMETER_NORM = 1e150
 
 
 def _check_input_shape(input_shape) -> tuple[int, int, int]:
@@ -227,8 +228,9 @@ class Network:
         """One gradient-descent step on (x, y) with learning rate ``lr``; returns the loss before it.
 
         A step that would leave the network broken is not taken: if the loss is not finite, or
-        a new parameter would be NaN, infinite or at least :data:`MAX_PARAMETER_MAGNITUDE` in
-        size, it raises ``FloatingPointError`` and the parameters stay as they were.
+        a new parameter array would hold NaN or infinite values or reach a norm of
+        :data:`MAX_PARAMETER_NORM`, it raises ``FloatingPointError`` and the parameters stay
+        as they were.
 
         >>> import numpy as np, symcnn as sc
         >>> net = sc.Network((1, 2, 2), [sc.Flatten(), sc.Dense(1)], loss="mse")
@@ -248,18 +250,20 @@ class Network:
         with np.errstate(over="ignore", invalid="ignore"):
             loss, gradients = self.compiled.loss_and_gradients(batch, targets, self._params)
             updated = self.compiled.apply_update(self._params, gradients, lr)  # new arrays: nothing changed yet
+            # squared norms; NaN and inf fail the comparison below
+            squared_norms = {key: value.reshape(-1) @ value.reshape(-1) for key, value in updated.items()}
         if not np.isfinite(loss):
             raise FloatingPointError(f"step refused: the loss at the current parameters is {loss} "
                                      f"(largest |x| {np.max(np.abs(batch)):.3g}); the parameters are unchanged")
         for key, value in updated.items():
-            # one pass each, no temporary array; NaN fails both comparisons
-            if not (value.max() < MAX_PARAMETER_MAGNITUDE and value.min() > -MAX_PARAMETER_MAGNITUDE):
+            if not squared_norms[key] < MAX_PARAMETER_NORM ** 2:
                 largest = np.max(np.abs(value))
                 raise FloatingPointError(
-                    f"step refused: it would set {key} to values up to {largest:.3g} (learning rate {lr:g}, "
+                    f"step refused: it would set {key} to values up to {largest:.3g} (norm "
+                    f"{np.sqrt(squared_norms[key]):.3g}; learning rate {lr:g}, "
                     f"largest |gradient| {np.max(np.abs(gradients[key])):.3g}, largest |x| "
-                    f"{np.max(np.abs(batch)):.3g}); the parameters are unchanged. Parameters of "
-                    f"{MAX_PARAMETER_MAGNITUDE:.0e} or more overflow float64 in the next pass: use a "
+                    f"{np.max(np.abs(batch)):.3g}); the parameters are unchanged. Parameters of norm "
+                    f"{MAX_PARAMETER_NORM:.0e} or more can overflow float64 in the next pass: use a "
                     "smaller learning rate or inputs of a usual size (pixels in [0, 1])")
         self._params = updated
         return loss
