@@ -42,28 +42,31 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _check_writable_directory(directory: Path, text: str) -> None:
+    """Raise ArgumentTypeError unless ``directory`` (where ``text`` would be written) is a writable directory."""
+    shown = repr(str(directory))
+    if not directory.is_dir():
+        problem = f"{shown} is not a directory" if directory.exists() else f"the directory {shown} does not exist"
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: {problem}")
+    if not os.access(directory, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: the directory {shown} is not writable")
+
+
 def _output_file(text: str) -> Path:
     """A file path whose directory exists and is writable, checked before any work starts."""
     path = Path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is a directory; give a file name such as {str(path / 'demo.png')!r}")
-    directory = path.parent
-    if not directory.is_dir():
-        raise argparse.ArgumentTypeError(f"cannot write {text!r}: the directory {str(directory)!r} does not exist")
-    if not os.access(directory, os.W_OK):
-        raise argparse.ArgumentTypeError(f"cannot write {text!r}: the directory {str(directory)!r} is not writable")
+    _check_writable_directory(path.parent, text)
     return path
 
 
 def _output_directory(text: str) -> Path:
-    """A directory that exists or can be created (its nearest existing ancestor is a writable directory)."""
+    """A directory that exists or can be created: its nearest existing ancestor is a writable directory."""
     path = existing = Path(text)
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
-    if not existing.is_dir():
-        raise argparse.ArgumentTypeError(f"cannot write into {text!r}: {str(existing)!r} is not a directory")
-    if not os.access(existing, os.W_OK):
-        raise argparse.ArgumentTypeError(f"cannot write into {text!r}: {str(existing)!r} is not writable")
+    _check_writable_directory(existing, text)
     return path
 
 
