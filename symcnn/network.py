@@ -332,12 +332,15 @@ class Network:
         """The value of an expression in this network's symbols at ``x``, ``y`` and the parameters.
 
         Inputs, weights, biases, z, a, targets and adjoint symbols dL/d(scalar) all have
-        values (see :func:`symcnn.inspect.evaluate`).
+        values (see :func:`symcnn.inspect.evaluate`). A string is read only as the name of
+        one of the network's scalars (``"w__4_0_0"``), never as code.
 
         >>> import symcnn as sc, numpy as np
         >>> net = sc.presets.network_a()
         >>> w = net.weight_symbols("dense4.weight")[0, 0]
         >>> net.evaluate(2 * w, np.zeros((1, 27, 27))) == 2 * float(net.params["dense4.weight"][0, 0])
+        True
+        >>> net.evaluate("w__4_0_0", np.zeros((1, 27, 27))) == float(net.params["dense4.weight"][0, 0])
         True
         """
         return inspect.evaluate(self, expression, x, y)
