@@ -19,6 +19,7 @@ import re
 import sympy
 from sympy.printing.pretty.stringpict import prettyForm
 
+from ..checks import as_expression
 from ..naming import check_scheme
 from .printers import DEFAULT_TERMS, LatexPrinter, PrettyPrinter, TextPrinter, check_terms
 
@@ -31,7 +32,7 @@ TEXT_WIDTH = 80
 
 def _in_scheme(expression, net=None, naming=None):
     """``expression`` with its named scalars renamed to ``naming`` (needs ``net``)."""
-    expression = sympy.sympify(expression)
+    expression = as_expression(expression)
     if naming is None or (net is not None and naming == net.naming):
         return expression
     if net is None:
