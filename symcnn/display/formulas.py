@@ -214,7 +214,7 @@ def equations_latex(equations, *, terms=DEFAULT_TERMS, width=DEFAULT_WIDTH) -> s
     """
     printer, width = LatexPrinter(terms=terms), check_width(width)
     rows = [row for left, expression in equations
-            for row in _aligned_rows(_left_latex(left, printer), sympy.sympify(expression), printer, width)]
+            for row in _aligned_rows(_left_latex(left, printer), as_expression(expression), printer, width)]
     return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
 
 
