@@ -27,7 +27,7 @@ import numpy as np
 import sympy
 
 from .chainrule import backpropagate, gradient_expression
-from .checks import as_expression
+from .checks import as_expression, check_bool, check_int
 from .differentiate import derive_template, local_partials, partials_of
 from .evaluate import CompiledNetwork, ReadableOutputAdjoints, compile_expressions
 from .graph import DEFAULT_MAX_UNROLLED_TERMS
@@ -883,6 +883,7 @@ def saliency(net, x, of=None, y=None, times_input=False) -> np.ndarray:
     Parameters: ``net``; ``x`` one image; ``of`` a named scalar or None; ``y``; ``times_input``.
     """
     graph = net.graph
+    times_input = check_bool(times_input, "saliency: times_input")
     if of is None or of == graph.loss_symbol:
         trace = Trace(net, x, y)
         if len(trace.inputs) != 1:
@@ -962,6 +963,7 @@ def layer_costs(net, gradients: bool = True) -> list:
 
     Parameters: ``net``; ``gradients`` whether to build one gradient expression per layer.
     """
+    gradients = check_bool(gradients, "layer_costs: gradients")
     graph = net.graph
     rows = []
     for i, node in _numbered(graph):
@@ -1105,6 +1107,8 @@ def growth_table(net, max_ops: int = DEFAULT_MAX_NESTED_OPS, measure_up_to: int 
 
     Parameters: ``net``; ``max_ops`` passed to :func:`nested_expression`; ``measure_up_to``.
     """
+    max_ops = check_int(max_ops, "growth_table: max_ops")
+    measure_up_to = check_int(measure_up_to, "growth_table: measure_up_to", minimum=0)
     graph = net.graph
     sizes = _nested_sizes(graph)
     first_weight = graph.layer_nodes[0].weights.flat[0]
