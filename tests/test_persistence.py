@@ -243,7 +243,7 @@ def test_a_valid_file_of_a_huge_network_is_refused_before_building(saved, monkey
     with pytest.raises(ValueError, match=r"'input_shape' and 'layers': the saved network cannot be rebuilt "
                                          r"\(ValueError: building this network would create about 6,750,009 named "
                                          r"scalars .*more than max_build_cost=3,000,000, so nothing was built.*"
-                                         r"pass max_build_cost=74250039 or more"):
+                                         r"pass max_build_cost=74250047 or more"):
         sc.load(saved)
 
 
