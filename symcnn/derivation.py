@@ -129,8 +129,8 @@ class Derivation:
         return f"Derivation(dL/d {self.key}{list(self.index)} = {self.total:.10g}; steps {rules})"
 
     def _repr_latex_(self) -> str:
-        from .display import derivation_latex, displayed_latex
-        return displayed_latex(derivation_latex(self))
+        from .display import derivation_latex, display_math
+        return display_math(derivation_latex(self))
 
 
 def derive(net, x, y, weight) -> Derivation:
@@ -294,6 +294,6 @@ def _weight_gradient(net, trace, ledger) -> DerivationStep:
         ledger.index, gradient.wrt, [(graph.loss_symbol, local.of), (local.of, local.wrt)], summed, [local],
         terms, 0.0, ledger.position_map(),
         note=f"p runs over the {_positions(len(terms))} of {node.name} that {'uses' if len(terms) == 1 else 'use'} "
-             f"{ledger.key}{list(ledger.index)}")
+             f"{ledger.key}[{','.join(str(int(i)) for i in ledger.index)}]")
     step.value = math.fsum(step.term_values)
     return step
