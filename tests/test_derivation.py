@@ -10,6 +10,7 @@ import pytest
 import symcnn as sc
 from symcnn.inspect import scalar_roles
 from symcnn.naming import adjoint_symbol
+from tests.conftest import network_c_off_the_kinks
 from tests.katex import unwrap_display_math
 from tests.reference import assert_entry_matches_torch, assert_matches_input_finite_differences
 
@@ -23,18 +24,12 @@ def net_a():
 
 @pytest.fixture(scope="module")
 def net_c():
-    net = sc.presets.network_c()
-    rng = np.random.default_rng(5)  # nonzero biases: no pre-activation sits exactly on ReLU's kink
-    net.set_params({key: value if key != "conv1.bias" else rng.uniform(-0.2, 0.2, value.shape)
-                    for key, value in net.params.items()})
-    return net
+    return network_c_off_the_kinks()
 
 
 @pytest.fixture(scope="module")
-def digit(mnist):
-    """A real MNIST digit with faint noise, so that no two max-pool window entries tie exactly."""
-    images, labels = mnist()
-    return images[0] + 0.01 * np.random.default_rng(7).random(images[0].shape), int(labels[0])
+def digit(noisy_digit):
+    return noisy_digit
 
 
 CASES = [("a", "conv2.weight", (0, 0, 2, 2)), ("a", "conv3.weight", (0, 0, 3, 3)), ("a", "dense4.weight", (0, 88)),
