@@ -242,9 +242,8 @@ def run_inspect(args) -> int:
                      else display.formula_text(expression, left=left, terms=terms, width=columns))
         count = len(expression.args) if expression.is_Add else 1
         if not latex and terms is not None and count > terms:
-            display.echo(textwrap.fill(f"({terms} of {count} terms shown: --all-terms prints every term, --form "
-                                       "rolled the Σ form, --what derivation the chain rule with numbers at an "
-                                       "input)", columns))
+            display.echo(textwrap.fill(f"(--all-terms prints all {count} terms, --form rolled the Σ form, --what "
+                                       "derivation the chain rule with numbers at an input)", columns))
         return 0
     _, (test_x, test_y) = _preset_data(args.preset, args.data)
     if args.what == "ledger":

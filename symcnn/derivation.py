@@ -257,8 +257,7 @@ def _error_passed_back(net, trace, index, position) -> DerivationStep:
         f"error passed back to {node.name}", "BP2", node.name, a, position, read, statement,
         ((READER, None, None),), [local], terms, _adjoint_value(trace, a),
         trace.maps["adjoint_activation", index][0],
-        note=f"r runs over the {_positions(len(terms))} of {reader_node.name} whose {reader_kind} reads "
-             f"{node.name}'s output q")
+        note=f"r runs over the {_positions(len(terms))} of {reader_node.name} whose {reader_kind} reads q")
 
 
 def _error_at_pre_activation(net, trace, index, position) -> DerivationStep:

@@ -272,7 +272,14 @@ def formula_text(expression, net=None, naming=None, one_line: bool = False, *, l
             line = prettyForm(*form.left(f"{indent}{sign} "))
         else:
             line, has_term = _beside(line, glued), True
-    lines.append(_beside(line, prettyForm(f" [{count} terms]")) if count else line)
+    if count:
+        counted = prettyForm(f" [{count} terms]")
+        if line.width() + counted.width() <= width:
+            line = _beside(line, counted)
+        else:  # the count on a line of its own
+            lines.append(line)
+            line = prettyForm(f"{indent}[{count} terms]")
+    lines.append(line)
     return "\n".join(_render(form) for form in lines)
 
 
