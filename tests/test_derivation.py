@@ -11,7 +11,7 @@ import symcnn as sc
 from symcnn.inspect import scalar_roles
 from symcnn.naming import adjoint_symbol
 from tests.conftest import network_c_off_the_kinks
-from tests.katex import unwrap_display_math
+from tests.katex import math_in_html, unwrap_display_math
 from tests.reference import assert_entry_matches_torch, assert_matches_input_finite_differences
 
 EXACT = 1e-12
@@ -147,10 +147,13 @@ def test_latex_is_one_aligned_block_per_step(case):
 
 def test_the_derivation_renders_in_katex(case, katex):
     """The LaTeX of every case (conv and dense weights, biases of network A and C), shortened and in full,
-    and the Jupyter form, are rendered by KaTeX."""
+    its Jupyter form, its steps' rolled forms and its ledger (LaTeX and HTML) are rendered by KaTeX."""
     *_, derivation = case
     short, full = sc.display.derivation_latex(derivation), sc.display.derivation_latex(derivation, terms=None)
-    katex.assert_renders([short, full, unwrap_display_math(derivation._repr_latex_())])
+    rolled = [unwrap_display_math(form._repr_latex_()) for step in derivation.steps for form in step.where]
+    ledger = derivation.ledger
+    katex.assert_renders([short, full, unwrap_display_math(derivation._repr_latex_()),
+                          unwrap_display_math(ledger._repr_latex_())] + rolled + math_in_html(ledger._repr_html_()))
 
 
 @pytest.mark.parametrize("preset, key", [("b", "conv1.weight"), ("b", "dense3.bias"), ("d", "conv2.weight"),
