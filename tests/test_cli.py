@@ -95,7 +95,8 @@ def test_inspect_rolled_prints_the_sigma_form():
 
 
 @pytest.mark.parametrize("arguments", [
-    [], ["--all-terms"], ["--terms", 2], ["--form", "rolled"], ["--what", "ledger"], ["--what", "ledger", "--all-terms"],
+    [], ["--all-terms"], ["--terms", 2], ["--form", "rolled"],
+    ["--what", "ledger"], ["--what", "ledger", "--all-terms"],
     ["--what", "derivation", "--weight", "conv2.weight[0,0,2,2]"],
     ["--what", "derivation", "--weight", "conv2.weight[0,0,2,2]", "--all-terms"],
     ["--what", "derivation", "--weight", "dense4.weight[0,3]"]], ids=lambda a: " ".join(map(str, a)) or "default")

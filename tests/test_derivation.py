@@ -170,7 +170,8 @@ def test_formulas_are_written_as_a_textbook_does(net_a, net_c, photo, digit):
     """The rolled local partials read a(1 - a) and p_m(delta_km - p_k), upstream factor first; labels are
     fractions of partials; a long sum is broken over lines and shows its count."""
     latex = sc.display.derivation_latex(net_a.derivation(photo, 1.0, net_a.weight_symbols("conv2.weight")[0, 0, 2, 2]))
-    assert r"\frac{\partial a^{(2)}_{f,i,j}}{\partial z^{(2)}_{f,i,j}} = a^{(2)}_{f,i,j} \left(1 - a^{(2)}_{f,i,j}\right)" in latex
+    sigmoid = r"\frac{\partial a^{(2)}_{f,i,j}}{\partial z^{(2)}_{f,i,j}} = a^{(2)}_{f,i,j} \left(1 - a^{(2)}_{f,i,j}\right)"
+    assert sigmoid in latex
     assert not re.search(r"\\left\(1 - (a\^\{\(\d\)\}_\{[^}]*\})\\right\) \1", latex)  # never (1 - a) a
     assert r"\text{(441 terms)}" in latex and r"&\quad + " in latex
     text = str(net_c.derivation(*digit, net_c.weight_symbols("dense3.weight")[7, 397]))

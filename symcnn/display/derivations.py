@@ -240,7 +240,8 @@ def derivation_latex(derivation, terms=DEFAULT_TERMS, width=DEFAULT_WIDTH) -> st
         rows += [rf"\text{{{heading}}}", _step_latex(step, terms, width)]
     index = ",".join(str(int(i)) for i in derivation.index)
     source = _text_latex(f"(net.gradients(x, y)['{derivation.key}'][{index}])")
-    rows.append(rf"\displaystyle \frac{{\partial L}}{{\partial {weight}}} = {_number_latex(derivation.total, digits=10)} "
+    total = _number_latex(derivation.total, digits=10)
+    rows.append(rf"\displaystyle \frac{{\partial L}}{{\partial {weight}}} = {total} "
                 rf"\quad \text{{{source}}}")
     return r"\begin{array}{l} " + r" \\[1ex] ".join(rows) + r" \end{array}"
 
