@@ -71,7 +71,8 @@ def test_a_formula_too_wide_is_broken_over_aligned_lines(net_a, conv2_gradient, 
     assert "aligned" not in one_line and one_line.startswith(r"\frac{\partial L}{\partial w^{(2)}_{0,0,2,1}} = ")
     text = display.formula_text(gradient, left=left).splitlines()
     assert text[0] == "∂L/∂w⁽²⁾[0,0,2,1] = ∂L/∂a⁽²⁾[0,0,0]⋅a⁽²⁾[0,0,0]⋅(1 - a⁽²⁾[0,0,0])⋅a⁽¹⁾[0,2,1]"
-    assert all(len(line) <= 80 for line in text[:-1]) and text[-1].endswith("[441 terms]")
+    assert all(len(line) <= 80 or line.count("∂L/∂a") == 1 for line in text)  # only a lone term overflows
+    assert text[-1].endswith("[441 terms]") and len(text[-1]) <= 80
     katex.assert_renders([aligned, one_line, display.equations_latex([(left, gradient), (weight, 2 * weight)])])
 
 
