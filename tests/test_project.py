@@ -28,3 +28,17 @@ def test_readme_tour_runs_and_shows_what_it_says():
     node = namespace["node"]
     assert str(namespace["local_partials"](node, (0, 3, 4))["output"]) == "{z__2_0_3_4: a__2_0_3_4*(1 - a__2_0_3_4)}"
     assert len(node.weighted_sum_at((0, 3, 4)).args) == 25
+
+
+def test_readme_tour_builds_exactly_the_preset():
+    import numpy as np
+
+    import symcnn as sc
+    tour = re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S).group(1)
+    namespace = {}
+    exec(compile(tour.split("node =")[0], "README.md", "exec"), namespace)
+    built, preset = namespace["net"], sc.presets.network_a()
+    assert repr(built) == repr(preset)
+    assert list(built.params) == list(preset.params)
+    for key in preset.params:
+        np.testing.assert_array_equal(built.params[key], preset.params[key])
