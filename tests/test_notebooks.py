@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import MNIST_DIRECTORY
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -21,7 +22,8 @@ def run_notebook(name: str, timeout: int = 600) -> dict:
     """Execute ``notebooks/<name>`` in a fresh kernel and return its RESULTS."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell("import json; print(json.dumps(RESULTS, default=float))"))
-    environment = {"MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    # the notebooks find MNIST through symcnn.data.mnist_directory(), which reads SYMCNN_MNIST
+    environment = {"MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1", "SYMCNN_MNIST": str(MNIST_DIRECTORY)}
     os.environ.update(environment)
     client = nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                                      resources={"metadata": {"path": str(NOTEBOOKS)}})
@@ -68,8 +70,25 @@ def test_network_c_building_blocks_and_training():
 def test_network_b_reference_protocol():
     results = run_notebook("network_b.ipynb")
     assert results["shapes"] == [[16, 21, 21], [8, 9, 9], [648], [10]]
+    assert results["parameter_count"] == 16 * 64 + 16 + 8 * 16 * 16 + 8 + 10 * 648 + 10
+    assert results["conv1_terms"] == 8 * 8 + 1 and results["conv2_terms"] == 16 * 4 * 4 + 1
+    # position (3, 10, 10), weight (3, 0, 2, 5): the pixel at row 10 + 2, column 10 + 5
+    assert results["conv1_weight_partial"] == "x_0_12_15"
+    assert results["conv1_bias_partial"] == "1" and results["identity_partial"] == "1"
+    # z2 at (0, 4, 4) reads a1 at (5, 2*4 + u, 2*4 + v): a1[5, 9, 10] meets u = 1, v = 2
+    assert results["conv2_input_partial"] == "w__2_0_5_1_2"
+    assert results["conv2_receptive_field"] == 11 * 11
+    # BP1 for softmax + cross-entropy: dL/dz_k = p_k - t_k, from the ledger vs from the prediction
+    assert results["dense_upstream"] == pytest.approx(results["dense_upstream_expected"], rel=1e-9, abs=1e-12)
+    assert results["trained_upstream"] == pytest.approx(results["trained_upstream_expected"], rel=1e-9, abs=1e-12)
+    assert results["dense_ledger_total"] == pytest.approx(results["dense_engine_gradient"], rel=1e-12)
+    assert results["conv1_ledger_terms"] == 21 * 21
+    assert results["conv1_ledger_total"] == pytest.approx(results["conv1_engine_gradient"], rel=1e-12)
+    # a network without activations is affine: dz/dx is the same for two different images
+    assert results["template_difference"] <= 1e-12 * results["template_size"] and results["template_size"] > 0
     assert results["losses_finite"] and results["steps"] == 1000
-    assert results["accuracy"] >= 0.45  # measured 0.559 (seed 0)
+    assert results["last_100_mean_loss"] < 0.5 * results["first_100_mean_loss"]  # measured 31.6 -> 9.0
+    assert results["accuracy"] >= 0.45 > results["accuracy_before"]  # measured 0.089 before, 0.559 after (seed 0)
     confusion = results["confusion"]
     assert len(confusion) == 10 and all(len(row) == 10 for row in confusion)
     assert sum(map(sum, confusion)) == 1000
@@ -78,13 +97,29 @@ def test_network_b_reference_protocol():
 
 def test_network_d_loss_falls():
     results = run_notebook("network_d.ipynb")
+    assert 0 < results["threes"] < 50  # both digits among the 50 training images
     assert results["parameter_shapes"] == {"conv1.weight": [5, 1, 3, 3], "conv2.weight": [5, 1, 5, 5],
                                            "conv3.weight": [5, 1, 7, 7], "dense4.weight": [2, 1125]}
+    assert results["relu_partial"] == "Step(z__1_0_3_4)"
+    assert results["conv1_weight_partial"] == "x_0_4_5"  # position (0, 3, 4), kernel entry (1, 1)
     assert results["shared_weight_uses"] == 5  # one kernel weight read from each of the 5 channels
+    assert results["shared_partial_terms"] == 5  # so dz/dw is a sum of 5 activations
+    assert sum(results["first_probabilities"]) == pytest.approx(1.0, rel=1e-12)
+    assert results["ledger_terms"] == 21 * 21 and results["ledger_total"] != 0
+    assert results["ledger_total"] == pytest.approx(results["engine_gradient"], rel=1e-12)
+    assert 0 < results["ledger_zero_terms"] < 21 * 21
+    # softmax + bce summed over two outputs is twice the cross-entropy: dL/dz = 2 (p - t)
+    assert results["dense_upstream"] == pytest.approx(results["dense_upstream_expected"], rel=1e-9)
     losses = results["losses"]
     assert len(losses) == 51 and all(map(math.isfinite, losses))
     assert all(b < a for a, b in zip(losses, losses[1:]))  # measured: every step down
     assert losses[-1] < 0.5 * losses[0]  # measured 2.416 -> 0.179
+    assert results["train_accuracy"] >= 0.9  # measured 1.0
+    assert results["held_out_accuracy"] >= 0.9 > results["held_out_accuracy_before"]  # measured 0.984 and 0.532
+    confusion = results["held_out_confusion"]
+    assert sum(map(sum, confusion)) == 400
+    assert (confusion[0][0] + confusion[1][1]) / 400 == pytest.approx(results["held_out_accuracy"])
+    assert all(0 < change < 0.1 for change in results["largest_weight_change"].values())
 
 
 def test_inspecting_derivatives():
