@@ -107,7 +107,8 @@ def test_network_d_loss_falls():
     assert sum(results["first_probabilities"]) == pytest.approx(1.0, rel=1e-12)
     assert results["ledger_terms"] == 21 * 21 and results["ledger_total"] != 0
     assert results["ledger_total"] == pytest.approx(results["engine_gradient"], rel=1e-12)
-    assert 0 < results["ledger_zero_terms"] < 21 * 21
+    active = results["conv2_active_positions"][results["filter_index"]]
+    assert 0 < active and results["ledger_zero_terms"] >= 21 * 21 - active  # ReLU off: that term is 0
     # softmax + bce summed over two outputs is twice the cross-entropy: dL/dz = 2 (p - t)
     assert results["dense_upstream"] == pytest.approx(results["dense_upstream_expected"], rel=1e-9)
     losses = results["losses"]
