@@ -202,8 +202,9 @@ def _weight_symbol(net, text: str):
 
 
 def run_inspect(args) -> int:
-    """Print dLoss/dw for one weight as a formula, or its chain-rule ledger at one image."""
+    """Print dLoss/dw for one weight: its formula (expanded or rolled), its ledger or its derivation."""
     from . import presets
+    from .inspect import rolled_form
     from .persistence import load
 
     net = load(args.model) if args.model else presets.get(args.preset)
@@ -211,20 +212,49 @@ def run_inspect(args) -> int:
     if args.model and (net.input_shape, net.output_size) != (expected.input_shape, expected.output_size):
         raise ValueError(f"the model {args.model} takes {net.input_shape} inputs with {net.output_size} "
                          f"output(s), not those of preset {args.preset}; pass the --preset it was built as")
+    if args.form == "rolled" and args.what != "gradient":
+        raise ValueError(f"--form rolled applies to --what gradient, not --what {args.what} (the derivation "
+                         "states each of its steps in rolled form already)")
     weight = args.weight or ("conv3.weight[0,0,3,3]" if "conv3.weight" in net.params
                              else f"{next(iter(net.params))}[{','.join('0' * next(iter(net.params.values())).ndim)}]")
     symbol = _weight_symbol(net, weight)
+    latex = args.format == "latex"
+    max_terms = None if args.all_terms else args.terms
+    if args.what == "gradient" and args.form == "rolled":
+        forms = [rolled_form(net, net.graph.loss_symbol, symbol)]
+        forms += _layer_forms(net, forms[0], symbol)
+        display.echo("\n".join(display.rolled_latex(f) if latex else display.rolled_text(f) for f in forms))
+        return 0
     if args.what == "gradient":
         expression = net.gradient_expression(symbol)
-        if args.format == "latex":
-            display.echo(display.formula_latex(expression, net))
-        else:
-            display.echo(display.formula_text(expression, net))
+        show = display.gradient_latex if latex else display.gradient_text
+        display.echo(show(symbol, expression, max_terms))
+        count = len(expression.args) if expression.is_Add else 1
+        if not latex and max_terms is not None and count > max_terms:
+            display.echo(f"({count} terms, {max_terms} shown: --all-terms prints every term, --form rolled the "
+                         "Σ form, --what derivation the chain rule with numbers at an input)")
         return 0
     _, (test_x, test_y) = _preset_data(args.preset, args.data)
-    ledger = net.ledger(test_x[0], test_y[0], symbol)
-    display.echo(display.ledger_latex(ledger) if args.format == "latex" else display.ledger_text(ledger))
+    if args.what == "ledger":
+        ledger = net.ledger(test_x[0], test_y[0], symbol)
+        rows = len(ledger.terms) if args.all_terms else 10
+        display.echo(display.ledger_latex(ledger, rows) if latex else display.ledger_text(ledger, rows))
+        return 0
+    derivation = net.derivation(test_x[0], test_y[0], symbol)
+    display.echo(display.derivation_latex(derivation, max_terms) if latex
+                 else display.derivation_text(derivation, max_terms))
     return 0
+
+
+def _layer_forms(net, gradient, symbol) -> list:
+    """The rolled forms a rolled gradient reads: its layer's z and a, and dz/dw, at one position."""
+    from .inspect import rolled_form, scalar_roles
+
+    role = scalar_roles(net.graph)[symbol]
+    node = net.graph.nodes[role.node]
+    position = next(p for p in node.positions() if p[0] == role.index[0])  # a filter's (unit's) own outputs
+    z, a = node.pre_activations[position], node.outputs[position]
+    return [rolled_form(net, z), rolled_form(net, a), rolled_form(net, z, symbol)]
 
 
 def run_bench(args) -> int:
@@ -277,21 +307,31 @@ def build_parser() -> argparse.ArgumentParser:
                        help="directory for the model and the loss curve (default ./symcnn-out)")
     train.set_defaults(run=run_train)
     inspect = commands.add_parser(
-        "inspect", help="show dLoss/dw of one weight as a formula or a chain-rule ledger",
+        "inspect", help="show dLoss/dw of one weight: formula, chain-rule ledger or derivation",
         description="Print the derivative of the loss with respect to one weight: the symbolic sum over "
-                    "positions (--what gradient) or the chain-rule ledger of its value at one image "
-                    "(--what ledger: the sample photo with label 1 for A; for B, C, D the first image of "
-                    "the default test range of symcnn train, from --data).")
+                    "positions (--what gradient, expanded or --form rolled as a Σ form), the chain-rule "
+                    "ledger of its value at one image (--what ledger), or its derivation step by step from "
+                    "the loss down with the numbers at one image (--what derivation). The image: the sample "
+                    "photo with label 1 for A; for B, C, D the first image of the default test range of "
+                    "symcnn train, from --data. Long sums show their first terms and their last.")
     inspect.add_argument("--preset", default="a", type=str.lower, choices=PRESET_NAMES,
                          help="network (default a); with --model, the preset the model was built as")
     inspect.add_argument("--weight", metavar="KEY[INDEX]",
                          help="the weight, e.g. conv1.weight[0,0,1,1] (default conv3.weight[0,0,3,3] where "
                               "there is one, else the first parameter at index 0)")
-    inspect.add_argument("--what", choices=["gradient", "ledger"], default="gradient",
-                         help="the symbolic gradient (default) or the chain-rule ledger at one image")
+    inspect.add_argument("--what", choices=["gradient", "ledger", "derivation"], default="gradient",
+                         help="the symbolic gradient (default), the chain-rule ledger at one image, or the "
+                              "derivation step by step (BP1-BP4) at one image")
+    inspect.add_argument("--form", choices=["expanded", "rolled"], default="expanded",
+                         help="for --what gradient: every term in named scalars (default) or the Σ form with "
+                              "index ranges, with the layer's own formulas")
+    inspect.add_argument("--terms", type=_positive_int, default=4, metavar="N",
+                         help="terms of a long sum (gradient, derivation) to show: the first N-1, dots, the last "
+                              "(default 4)")
+    inspect.add_argument("--all-terms", action="store_true", help="show every term of every sum (and ledger row)")
     inspect.add_argument("--format", choices=["text", "latex"], default="text", help="output format (default text)")
     inspect.add_argument("--data", type=_existing_directory, metavar="DIR",
-                         help="MNIST directory for --what ledger with presets b, c, d")
+                         help="MNIST directory for --what ledger or derivation with presets b, c, d")
     inspect.add_argument("--model", metavar="PATH", help="a saved model (symcnn train) instead of a fresh preset")
     inspect.set_defaults(run=run_inspect)
     bench = commands.add_parser("bench", help="time symcnn against PyTorch and naive approaches",

@@ -405,7 +405,7 @@ class Ledger:
                 path.append(LedgerFactor(graph.loss_symbol, current, loss_partial))
                 break
             else:
-                index, choices = _readers_of(graph, index, current)
+                index, choices = reader_factors(graph, index, current)
             _set_values(self.trace, choices)
             largest = max(choices, key=lambda f: abs(f.value * float(self.trace.value(adjoint_symbol(f.of))[0])))
             path.append(largest)
@@ -454,7 +454,8 @@ class Ledger:
 def _set_values(trace, factors) -> None:
     """Give every factor its number at ``trace`` (one compiled function for all of them)."""
     if factors:
-        values = np.atleast_1d(trace.evaluate([factor.formula for factor in factors]))
+        # one sample, given as an image (values (n,)) or as a batch of one (values (1, n))
+        values = np.reshape(trace.evaluate([factor.formula for factor in factors]), -1)
         for factor, value in zip(factors, values):
             factor.value = float(value)
 
@@ -475,8 +476,20 @@ def _readers(graph, index: int) -> dict:
     return _cached(graph, f"readers_{index}", build)
 
 
-def _readers_of(graph, index: int, symbol):
-    """(index of the next layer, factors d(its scalar)/d ``symbol`` for every scalar reading it)."""
+def reader_factors(graph, index: int, symbol):
+    """(index of the next layer, factors d(its scalar)/d ``symbol`` for every scalar reading it).
+
+    The scalar is the z of a conv or dense layer (the a of a pooling layer); each factor
+    holds the derived local partial, in the order of the reader's positions.
+
+    >>> import symcnn as sc
+    >>> net = sc.presets.network_a()
+    >>> following, factors = reader_factors(net.graph, 2, net.graph.nodes[2].outputs[0, 0, 0])
+    >>> following, [(str(f.of), str(f.formula)) for f in factors]
+    (4, [('z__4_0', 'w__4_0_0')])
+
+    Parameters: ``graph``; ``index`` the layer's index in ``graph.nodes``; ``symbol`` one of its outputs.
+    """
     following = next(i for i, _ in _numbered(graph) if i > index)
     node = graph.nodes[following]
     stage = "weighted_sum" if node.pre_activations is not None else "output"

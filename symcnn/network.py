@@ -19,7 +19,7 @@ import numbers
 
 import numpy as np
 
-from . import chainrule, inspect, persistence, train
+from . import chainrule, derivation, inspect, persistence, train
 from .checks import check_int
 from .evaluate import CompiledNetwork, UnrolledEvaluator
 from .graph import SymbolicGraph
@@ -309,6 +309,19 @@ class Network:
         (225, True)
         """
         return inspect.Ledger(self, x, y, symbol)
+
+    def derivation(self, x, y, symbol):
+        """dLoss/d``symbol`` derived step by step at one image, ending in its gradient
+        (see :class:`symcnn.derivation.Derivation`): text in a terminal, LaTeX in Jupyter.
+
+        >>> import symcnn as sc, numpy as np
+        >>> net = sc.presets.network_a()
+        >>> image = np.ones((1, 27, 27))
+        >>> shown = net.derivation(image, 1.0, net.weight_symbols("conv3.weight")[0, 0, 3, 3])
+        >>> bool(np.isclose(shown.total, net.gradients(image, 1.0)["conv3.weight"][0, 0, 3, 3], rtol=1e-12))
+        True
+        """
+        return derivation.derive(self, x, y, symbol)
 
     def __repr__(self) -> str:
         lines = [f"Network(input {self.input_shape}, loss {self.loss_name!r}, naming {self.naming!r})"]

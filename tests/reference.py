@@ -69,3 +69,11 @@ def assert_matches_input_finite_differences(function, x, gradient, rtol=1e-6, ep
     error = max_relative_error({"x": np.asarray(gradient)}, {"x": numeric})
     assert error <= rtol, f"max relative error against finite differences {error:.3g} > {rtol}"
     return error
+
+
+def assert_entry_matches_torch(net, x, y, key, index, value, rtol=1e-9):
+    """Assert ``value`` equals PyTorch's dLoss/d``key``[``index``] (a derivation's total, say)."""
+    _, reference_gradients = torch_reference(net, x, y)
+    expected = float(reference_gradients[key][tuple(index)])
+    assert abs(value - expected) <= rtol * max(abs(expected), 1e-300), (value, expected)
+    return expected

@@ -68,6 +68,41 @@ def test_inspect_gradient_latex():
     assert r"\frac" in result.stdout or r"\partial" in result.stdout
 
 
+def test_inspect_default_fits_a_screen():
+    """Network A's 225-term gradient: its first terms, its last, the count and the flags that show more."""
+    result = run("inspect")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) < 60, len(lines)
+    assert lines[0] == "∂L/∂w⁽³⁾[0,0,3,3] = Σ over 225 positions:"
+    assert lines[1].strip() == "∂L/∂a⁽³⁾[0,0,0] · a⁽³⁾[0,0,0] · (1 - a⁽³⁾[0,0,0]) · a⁽²⁾[0,3,3]"
+    assert "∂L/∂a⁽³⁾[0,14,14]" in lines[-2] and "--all-terms" in lines[-1] and "--form rolled" in lines[-1]
+    every = run("inspect", "--all-terms").stdout.splitlines()
+    assert len(every) == 226 and every[-1].strip().startswith("+ ∂L/∂a⁽³⁾[0,14,14]")
+
+
+def test_inspect_rolled_prints_the_sigma_form():
+    text = run("inspect", "--form", "rolled")
+    assert text.returncode == 0, text.stderr
+    assert "∂L/∂w⁽³⁾[f, c, u, v] =" in text.stdout and "j = 0 i = 0" in text.stdout
+    assert "∂z⁽³⁾[f, i, j]/∂w⁽³⁾[f, c, u, v] = a⁽²⁾[c, i + u, j + v]" in text.stdout
+    assert len(text.stdout.splitlines()) < 60
+    latex = run("inspect", "--form", "rolled", "--format", "latex")
+    assert latex.returncode == 0, latex.stderr
+    assert r"\sum_{\substack{0 \leq i \leq 14\\0 \leq j \leq 14}}" in latex.stdout
+
+
+def test_inspect_derivation_ends_in_the_gradient(photo):
+    result = run("inspect", "--what", "derivation", "--weight", "conv2.weight[0,0,2,2]")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("∂L/∂w⁽²⁾[0,0,2,2] = ") and "1. output error (BP1)" in result.stdout
+    assert len(lines) < 60
+    net = sc.presets.network_a()
+    printed = float(lines[-1].split(" = ")[1])
+    assert abs(printed - net.gradients(photo, 1.0)["conv2.weight"][0, 0, 2, 2]) <= 1e-9 * abs(printed)
+
+
 def test_inspect_ledger():
     result = run("inspect", "--what", "ledger")
     assert result.returncode == 0, result.stderr
@@ -86,6 +121,9 @@ def test_bench_prints_a_table():
     ("inspect", ["--weight", "conv9.weight[0,0,0,0]"]),
     ("inspect", ["--weight", "conv1.weight[0,0,5,1]"]),
     ("inspect", ["--weight", "conv1.weight[0,0"]),
+    ("inspect", ["--what", "ledger", "--form", "rolled"]),
+    ("inspect", ["--terms", "0"]),
+    ("inspect", ["--what", "derivation", "--preset", "c"]),
     ("train", ["--preset", "a", "--lr", "-1"]),
     ("train", ["--preset", "b"]),
     ("train", ["--preset", "b", "--data", "/nonexistent/mnist"]),

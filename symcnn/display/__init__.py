@@ -1,14 +1,17 @@
 """Everything symcnn shows a person: progress, text, formulas and pictures. The only code that prints.
 
 The submodules each do one job: :mod:`.progress` (progress bars), :mod:`.text` (lines and tables),
-:mod:`.formulas` (expressions as LaTeX and pretty text), :mod:`.ledgers` (chain-rule ledgers,
-rolled forms, cost tables) and :mod:`.plots` (figures).
+:mod:`.formulas` (expressions as LaTeX and pretty text), :mod:`.derivations` (the chain rule for
+one weight, step by step), :mod:`.ledgers` (chain-rule ledgers, rolled forms, cost tables) and
+:mod:`.plots` (figures).
 
 >>> import symcnn as sc
 >>> sc.display.format_table([["conv1", 625]], ["layer", "positions"]).splitlines()[2]
 '| conv1 | 625 |'
 """
 
+from .derivations import (derivation_latex, derivation_text, displayed_latex, gradient_latex, gradient_text,
+                          shown_terms, sum_text)
 from .formulas import Formula, formula_latex, formula_text, show
 from .ledgers import costs_text, ledger_html, ledger_latex, ledger_text, rolled_latex, rolled_text
 from .plots import (PLOTS_MISSING, layer_graph_dot, plot_feature_maps, plot_gradients, plot_heatmap, plot_kernels,
@@ -16,7 +19,8 @@ from .plots import (PLOTS_MISSING, layer_graph_dot, plot_feature_maps, plot_grad
 from .progress import ProgressBar
 from .text import echo, format_table
 
-__all__ = ["PLOTS_MISSING", "Formula", "ProgressBar", "costs_text", "echo", "format_table", "formula_latex",
-           "formula_text", "layer_graph_dot", "ledger_html", "ledger_latex", "ledger_text", "plot_feature_maps",
+__all__ = ["PLOTS_MISSING", "Formula", "ProgressBar", "costs_text", "derivation_latex", "derivation_text",
+           "displayed_latex", "echo", "format_table", "formula_latex", "formula_text", "gradient_latex",
+           "gradient_text", "layer_graph_dot", "ledger_html", "ledger_latex", "ledger_text", "plot_feature_maps",
            "plot_gradients", "plot_heatmap", "plot_kernels", "plot_ledger", "plot_loss_curve", "plot_representations",
-           "plot_saliency", "rolled_latex", "rolled_text", "show"]
+           "plot_saliency", "rolled_latex", "rolled_text", "show", "shown_terms", "sum_text"]
