@@ -32,6 +32,11 @@ def run_notebook(name: str, timeout: int = 600) -> dict:
     return json.loads(output)
 
 
+def agrees(value, expected) -> bool:
+    """Equal to a relative 1e-12: a sum of chain-rule terms against the fast evaluator's gradient."""
+    return value == pytest.approx(expected, rel=1e-12)
+
+
 def test_notebooks_are_stored_without_outputs():
     for path in NOTEBOOKS.glob("*.ipynb"):
         notebook = nbformat.read(path, as_version=4)
@@ -48,8 +53,17 @@ def test_network_a_walkthrough():
     assert results["weight_partial"] == "a__1_0_5_5"
     assert results["gradient_terms"] == 21 * 21
     assert results["max_relative_error_vs_torch"] < 1e-9
+    assert agrees(results["ledger_total"], results["engine_gradient"]) and results["ledger_terms"] == 21 * 21
+    # the derivation of a conv1 weight ends in the gradient the fast evaluator computes
+    assert agrees(results["derivation_total"], results["derivation_engine_gradient"])
+    assert results["derivation_total"] != 0
+    assert 0 < results["first_prediction"] < 1
+    assert results["first_loss"] == pytest.approx(-math.log(results["first_prediction"]), rel=1e-9)  # L = -log p
     losses = results["losses"]
     assert len(losses) == 21 and all(b < a for a, b in zip(losses, losses[1:]))
+    assert losses[0] == pytest.approx(results["first_loss"], rel=1e-12)
+    changes = results["largest_weight_change"]
+    assert all(change > 0 for change in changes.values())
     assert results["median_step_seconds"] > 0
 
 
@@ -63,8 +77,21 @@ def test_network_c_building_blocks_and_training():
     assert sorted(results["maxpool_partials"]) == [0.0, 0.0, 0.0, 1.0] and results["maxpool_winner_is_max"]
     assert results["avgpool_partials"] == ["1/4"] * 4
     assert results["tiny_max_gradient_error"] < 1e-6
+    assert results["shapes"] == [[8, 28, 28], [8, 14, 14], [1568], [10]]
+    # dL/dw of a dense weight = (p_k - t_k) a_j, computed from the prediction: ledger, derivation, evaluator agree
+    assert results["dense_expected"] == pytest.approx(results["dense_engine_gradient"], rel=1e-9)
+    assert agrees(results["dense_ledger_total"], results["dense_engine_gradient"])
+    assert agrees(results["derivation_total"], results["dense_engine_gradient"])
+    assert agrees(results["conv_ledger_total"], results["conv_engine_gradient"])
+    u, v = results["conv_weight_entry"]  # an off-centre entry meets the padding in one row and column
+    assert results["conv_ledger_terms"] == (28 - (u != 1)) * (28 - (v != 1))
+    assert 0 < results["conv_nonzero_terms"] <= 14 * 14  # a 2x2 max-pool passes one position in four
     assert results["losses_finite"] and results["last_loss"] < results["first_loss"]
     assert results["accuracy"] >= 0.85  # measured 0.892
+    confusion = results["confusion"]
+    assert sum(map(sum, confusion)) == 1000
+    assert sum(confusion[k][k] for k in range(10)) / 1000 == pytest.approx(results["accuracy"])
+    assert results["trained_probability"] > 0.5
 
 
 def test_network_b_reference_protocol():
@@ -84,6 +111,8 @@ def test_network_b_reference_protocol():
     assert results["dense_ledger_total"] == pytest.approx(results["dense_engine_gradient"], rel=1e-12)
     assert results["conv1_ledger_terms"] == 21 * 21
     assert results["conv1_ledger_total"] == pytest.approx(results["conv1_engine_gradient"], rel=1e-12)
+    assert results["dense_derivation_rules"] == ["BP1", "BP4"]
+    assert agrees(results["dense_derivation_total"], results["dense_engine_gradient"])
     # a network without activations is affine: dz/dx is the same for two different images
     assert results["template_difference"] <= 1e-12 * results["template_size"] and results["template_size"] > 0
     assert results["losses_finite"] and results["steps"] == 1000
@@ -107,6 +136,9 @@ def test_network_d_loss_falls():
     assert sum(results["first_probabilities"]) == pytest.approx(1.0, rel=1e-12)
     assert results["ledger_terms"] == 21 * 21 and results["ledger_total"] != 0
     assert results["ledger_total"] == pytest.approx(results["engine_gradient"], rel=1e-12)
+    rules = results["derivation_rules"]
+    assert rules[0] == "BP1" and rules[-1] == "BP4" and set(rules[1:-1]) == {"BP2"}
+    assert results["derivation_total"] == pytest.approx(results["engine_gradient"], rel=1e-12)
     active = results["conv2_active_positions"][results["filter_index"]]
     assert 0 < active and results["ledger_zero_terms"] >= 21 * 21 - active  # ReLU off: that term is 0
     # softmax + bce summed over two outputs is twice the cross-entropy: dL/dz = 2 (p - t)
