@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from . import presets
+from .display import ProgressBar
 from .evaluate import UnrolledEvaluator
 
 
@@ -100,38 +101,59 @@ def _example_input(name, net):
     return rng.random(net.input_shape), (0 if net.loss_name == "cross_entropy" else np.eye(net.output_size)[0])
 
 
-def run_benchmarks(networks=("a", "b"), repeats: int = 200, include_unrolled: bool = True) -> dict:
-    """Time every network in ``networks``; returns {"headers": [...], "rows": [[...], ...]}."""
+def _has_naive(name: str, include_unrolled: bool) -> bool:
+    return name == "b" or (name == "a" and include_unrolled)
+
+
+def run_benchmarks(networks=("a", "b"), repeats: int = 200, include_unrolled: bool = True,
+                   progress: bool = False) -> dict:
+    """Time every network in ``networks``; returns {"headers": [...], "rows": [[...], ...]}.
+
+    ``progress`` shows a bar over the measurements (build, symcnn, torch, naive) on stderr.
+    """
     headers = ["network", "build+derive+compile s", "symcnn step ms", "torch f64 step ms",
                "symcnn/torch", "naive approach", "naive set-up s", "naive step ms", "naive/symcnn"]
     rows = []
-    for name in networks:
-        started = time.perf_counter()
-        net = getattr(presets, f"network_{name}")()
-        build_seconds = time.perf_counter() - started
-        x, y = _example_input(name, net)
-        lr = 1e-3
-        batch, _ = net._batch(x)
-        targets = net._targets(y, 1)
-        symcnn_seconds = median_seconds(lambda: net._step(batch, targets, lr), repeats)
-        torch_seconds = median_seconds(torch_step(net, x, y, lr), repeats)
-        naive_name, naive_setup, naive_seconds = "-", float("nan"), float("nan")
-        if name == "a" and include_unrolled:
-            started = time.perf_counter()
-            unrolled = UnrolledEvaluator(net.graph)
-            naive_setup = time.perf_counter() - started
-            params = net.params
-            naive_name = "unrolled: every scalar lambdified"
-            naive_seconds = median_seconds(lambda: unrolled.loss_and_gradients(batch, targets, params),
-                                           max(3, repeats // 50), warmup=1)
-        elif name == "b":
-            params, label = net.params, int(np.argmax(targets[0]))
-            naive_name, naive_setup = "hand-written numpy, per position", 0.0
-            naive_seconds = median_seconds(lambda: naive_numpy_b_step(params, batch[0], label, lr),
-                                           max(5, repeats // 10), warmup=2)
-        measured = np.isfinite(naive_seconds)
-        rows.append([name.upper(), f"{build_seconds:.3f}", f"{symcnn_seconds * 1e3:.3f}",
-                     f"{torch_seconds * 1e3:.3f}", f"{symcnn_seconds / torch_seconds:.2f}", naive_name,
-                     f"{naive_setup:.2f}" if measured else "-", f"{naive_seconds * 1e3:.2f}" if measured else "-",
-                     f"{naive_seconds / symcnn_seconds:.0f}x" if measured else "-"])
+    measurements = sum(3 + _has_naive(name, include_unrolled) for name in networks)
+    with ProgressBar(measurements, "benchmark", enabled=progress, unit="measurement") as bar:
+        for name in networks:
+            rows.append(_benchmark_row(name, repeats, include_unrolled, bar))
     return {"headers": headers, "rows": rows}
+
+
+def _benchmark_row(name, repeats, include_unrolled, bar):
+    """One network's row of the table; advances ``bar`` after each measurement."""
+    bar.update(0, measuring=f"{name.upper()} build")
+    started = time.perf_counter()
+    net = getattr(presets, f"network_{name}")()
+    build_seconds = time.perf_counter() - started
+    x, y = _example_input(name, net)
+    lr = 1e-3
+    batch, _ = net._batch(x)
+    targets = net._targets(y, 1)
+    bar.update(measuring=f"{name.upper()} symcnn step")
+    symcnn_seconds = median_seconds(lambda: net._step(batch, targets, lr), repeats)
+    bar.update(measuring=f"{name.upper()} torch step")
+    torch_seconds = median_seconds(torch_step(net, x, y, lr), repeats)
+    naive_name, naive_setup, naive_seconds = "-", float("nan"), float("nan")
+    if name == "a" and include_unrolled:
+        bar.update(measuring="A unrolled step")
+        started = time.perf_counter()
+        unrolled = UnrolledEvaluator(net.graph)
+        naive_setup = time.perf_counter() - started
+        params = net.params
+        naive_name = "unrolled: every scalar lambdified"
+        naive_seconds = median_seconds(lambda: unrolled.loss_and_gradients(batch, targets, params),
+                                       max(3, repeats // 50), warmup=1)
+    elif name == "b":
+        bar.update(measuring="B hand-written numpy step")
+        params, label = net.params, int(np.argmax(targets[0]))
+        naive_name, naive_setup = "hand-written numpy, per position", 0.0
+        naive_seconds = median_seconds(lambda: naive_numpy_b_step(params, batch[0], label, lr),
+                                       max(5, repeats // 10), warmup=2)
+    bar.update()
+    measured = np.isfinite(naive_seconds)
+    return [name.upper(), f"{build_seconds:.3f}", f"{symcnn_seconds * 1e3:.3f}",
+            f"{torch_seconds * 1e3:.3f}", f"{symcnn_seconds / torch_seconds:.2f}", naive_name,
+            f"{naive_setup:.2f}" if measured else "-", f"{naive_seconds * 1e3:.2f}" if measured else "-",
+            f"{naive_seconds / symcnn_seconds:.0f}x" if measured else "-"]

@@ -261,7 +261,8 @@ def run_bench(args) -> int:
     """Time symcnn against PyTorch and naive approaches in one run."""
     from .benchmark import run_benchmarks
 
-    results = run_benchmarks(networks=args.networks, repeats=args.repeats, include_unrolled=not args.no_unrolled)
+    results = run_benchmarks(networks=args.networks, repeats=args.repeats, include_unrolled=not args.no_unrolled,
+                             progress=True)
     display.echo(display.format_table(results["rows"], results["headers"]))
     return 0
 

@@ -7,6 +7,7 @@ appended here prints that dict as JSON for the assertions.
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -16,18 +17,29 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+PLOTTING_CALL = re.compile(r"\b(plot_\w+|plt\.\w+|pyplot\.\w+)\s*\(")  # symcnn.display.plot_*, pyplot
+
+
+def cells_without_pictures(notebook) -> list[str]:
+    """The executed code cells that call a plotting function but show no PNG (index and first line)."""
+    return [f"cell {index}: {cell.source.splitlines()[0]}" for index, cell in enumerate(notebook.cells)
+            if cell.cell_type == "code" and PLOTTING_CALL.search(cell.source)
+            and not any("image/png" in output.get("data", {}) for output in cell.outputs)]
 
 
 def run_notebook(name: str, timeout: int = 600) -> dict:
-    """Execute ``notebooks/<name>`` in a fresh kernel and return its RESULTS."""
+    """Execute ``notebooks/<name>`` in a fresh kernel (matplotlib's default backend there, as in Jupyter),
+    check that every plotting cell shows a picture, and return its RESULTS."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell("import json; print(json.dumps(RESULTS, default=float))"))
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     # the notebooks find MNIST through symcnn.data.mnist_directory(), which reads SYMCNN_MNIST
-    environment = {"MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1", "SYMCNN_MNIST": str(MNIST_DIRECTORY)}
-    os.environ.update(environment)
+    os.environ["SYMCNN_MNIST"] = str(MNIST_DIRECTORY)
     client = nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                                      resources={"metadata": {"path": str(NOTEBOOKS)}})
     client.execute()
+    missing = cells_without_pictures(notebook)
+    assert not missing, f"{name}: plotting cells without a picture: {missing}"
     output = notebook.cells[-1].outputs[0]["text"]
     return json.loads(output)
 
@@ -35,6 +47,15 @@ def run_notebook(name: str, timeout: int = 600) -> dict:
 def agrees(value, expected) -> bool:
     """Equal to a relative 1e-12: a sum of chain-rule terms against the fast evaluator's gradient."""
     return value == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_plotting_cell_without_a_picture_is_found():
+    shown = nbformat.v4.new_code_cell("sc.display.plot_loss_curve([1.0, 0.5])", outputs=[
+        nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})])
+    assigned = nbformat.v4.new_code_cell("figure = sc.display.plot_kernels(net)", outputs=[])
+    plain = nbformat.v4.new_code_cell("net.loss(x, y)", outputs=[])
+    notebook = nbformat.v4.new_notebook(cells=[shown, assigned, plain])
+    assert cells_without_pictures(notebook) == ["cell 1: figure = sc.display.plot_kernels(net)"]
 
 
 def test_notebooks_are_stored_without_outputs():

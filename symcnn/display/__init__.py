@@ -2,8 +2,8 @@
 
 The submodules each do one job: :mod:`.progress` (progress bars), :mod:`.text` (lines and tables),
 :mod:`.formulas` (expressions as LaTeX and pretty text), :mod:`.derivations` (the chain rule for
-one weight, step by step), :mod:`.ledgers` (chain-rule ledgers, rolled forms, cost tables) and
-:mod:`.plots` (figures).
+one weight, step by step), :mod:`.ledgers` (chain-rule ledgers, rolled forms, cost tables),
+:mod:`.plots` (figures) and :mod:`.figures` (the Figure they return, which shows itself in Jupyter).
 
 >>> import symcnn as sc
 >>> sc.display.format_table([["conv1", 625]], ["layer", "positions"]).splitlines()[2]
@@ -15,12 +15,13 @@ from .derivations import (derivation_latex, derivation_text, displayed_latex, gr
 from .formulas import Formula, formula_latex, formula_text, show
 from .ledgers import costs_text, ledger_html, ledger_latex, ledger_text, rolled_latex, rolled_text
 from .plots import (PLOTS_MISSING, layer_graph_dot, plot_feature_maps, plot_gradients, plot_heatmap, plot_kernels,
-                    plot_ledger, plot_loss_curve, plot_representations, plot_saliency)
+                    plot_confusion_matrix, plot_ledger, plot_loss_curve, plot_representations, plot_saliency)
 from .progress import ProgressBar
 from .text import echo, format_table
 
 __all__ = ["PLOTS_MISSING", "Formula", "ProgressBar", "costs_text", "derivation_latex", "derivation_text",
            "displayed_latex", "echo", "format_table", "formula_latex", "formula_text", "gradient_latex",
-           "gradient_text", "layer_graph_dot", "ledger_html", "ledger_latex", "ledger_text", "plot_feature_maps",
+           "gradient_text", "layer_graph_dot", "ledger_html", "ledger_latex", "ledger_text", "plot_confusion_matrix",
+           "plot_feature_maps",
            "plot_gradients", "plot_heatmap", "plot_kernels", "plot_ledger", "plot_loss_curve", "plot_representations",
            "plot_saliency", "rolled_latex", "rolled_text", "show", "shown_terms", "sum_text"]

@@ -1,6 +1,16 @@
-"""Pictures: feature maps, kernels, heatmaps of gradients and saliency, ledgers, loss curves."""
+"""Pictures: feature maps, kernels, heatmaps of gradients and saliency, ledgers, loss curves, confusion matrices.
+
+Every function returns an :class:`~symcnn.display.figures.InlineFigure`: a matplotlib Figure
+that shows itself when it is a Jupyter cell's value and is saved with ``savefig`` (or by
+passing ``path``). Colour scales follow one rule: signed quantities (gradients, kernels,
+saliency, ledger terms, linear outputs) use a diverging map symmetric about 0; counts and
+non-negative maps use a sequential one; panels that are compared share one scale and one
+colour bar.
+"""
 
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 
@@ -8,197 +18,301 @@ from ..naming import text_name
 
 
 PLOTS_MISSING = 'plotting needs matplotlib: pip install "symcnn[plots]"'
+DIVERGING, SEQUENTIAL, COUNTS, GREY = "RdBu_r", "viridis", "Blues", "gray"
 
 
-def _pyplot():
-    """matplotlib's pyplot, or an ImportError that says how to get it."""
+def _empty_figure(size):
+    """An InlineFigure of ``size`` inches, outside pyplot's registry (no GUI, nothing to close)."""
     try:
-        import matplotlib
-        if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-            matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from .figures import InlineFigure
     except ImportError:
         raise ImportError(PLOTS_MISSING) from None
-    return plt
+    return InlineFigure(figsize=size)
 
 
 def _new_figure(rows: int, columns: int, size):
-    """A Figure outside pyplot's registry (no GUI, nothing to close) and its (rows, columns) axes."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError(PLOTS_MISSING) from None
-    figure = Figure(figsize=size)
+    """An InlineFigure and its (rows, columns) array of axes."""
+    figure = _empty_figure(size)
     return figure, figure.subplots(rows, columns, squeeze=False)
 
 
-def plot_representations(image, before: dict, after: dict, path=None, title=None):
-    """The input and each hidden feature map, before (top row) and after (bottom row) training.
-
-    ``before``/``after`` map layer names to (C, H, W) arrays (``Network.feature_maps``); the
-    first channel of each map is shown. Returns the matplotlib Figure; saves it to ``path``.
-
-    >>> import numpy as np
-    >>> figure = plot_representations(np.zeros((1, 4, 4)), {"conv1": np.ones((1, 2, 2))},
-    ...                               {"conv1": np.zeros((1, 2, 2))})
-    >>> [axis.get_title() for axis in figure.axes[:2]]
-    ['input (before)', 'conv1 (before)']
-    """
-    plt = _pyplot()
-    names = list(before)
-    figure, axes = plt.subplots(2, len(names) + 1, figsize=(2.6 * (len(names) + 1), 5.4), squeeze=False)
-    for row, (label, maps) in enumerate([("before", before), ("after", after)]):
-        axes[row, 0].imshow(np.asarray(image)[0], cmap="gray")
-        axes[row, 0].set_title(f"input ({label})")
-        for column, name in enumerate(names, start=1):
-            shown = axes[row, column].imshow(np.asarray(maps[name])[0], cmap="viridis")
-            axes[row, column].set_title(f"{name} ({label})")
-            figure.colorbar(shown, ax=axes[row, column], fraction=0.046)
-    for axis in axes.flat:
-        axis.set_xticks([])
-        axis.set_yticks([])
-    return _finish(figure, path, title)
-
-
 def _finish(figure, path, title=None):
-    """Title, tight layout, and the figure saved to ``path`` when one is given."""
+    """The figure with its title, saved to ``path`` when one is given."""
     if title:
         figure.suptitle(title)
-    figure.tight_layout()
     if path is not None:
-        figure.savefig(path, dpi=110)
+        figure.savefig(path, dpi=110, bbox_inches="tight")
     return figure
 
 
-def _image(axis, array, title, cmap="viridis", symmetric=False):
-    array = np.asarray(array, dtype=float)
-    limit = float(np.abs(array).max()) or 1.0
-    shown = axis.imshow(array, cmap=cmap, vmin=-limit if symmetric else None, vmax=limit if symmetric else None)
-    axis.set_title(title, fontsize=9)
+def size_text(shape) -> str:
+    """A shape as a reader writes it.
+
+    >>> size_text((1, 25, 25))
+    '1×25×25'
+    """
+    return "×".join(str(int(n)) for n in shape)
+
+
+def colour_scale(*arrays) -> dict:
+    """One colour scale for panels that are compared: imshow's cmap, vmin and vmax.
+
+    Signed values get the diverging map symmetric about 0, non-negative ones the
+    sequential map over their range.
+
+    >>> import numpy as np
+    >>> colour_scale(np.array([-1.0, 0.5]), np.array([2.0]))
+    {'cmap': 'RdBu_r', 'vmin': -2.0, 'vmax': 2.0}
+    >>> colour_scale(np.array([0.2, 0.7]))
+    {'cmap': 'viridis', 'vmin': 0.2, 'vmax': 0.7}
+    """
+    values = np.concatenate([np.ravel(np.asarray(a, dtype=float)) for a in arrays])
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return {"cmap": SEQUENTIAL, "vmin": 0.0, "vmax": 1.0}
+    low, high = float(values.min()), float(values.max())
+    if low < 0:
+        limit = max(abs(low), abs(high))
+        return {"cmap": DIVERGING, "vmin": -limit, "vmax": limit}
+    return {"cmap": SEQUENTIAL, "vmin": low, "vmax": high}
+
+
+def _plain(axis):
     axis.set_xticks([])
     axis.set_yticks([])
-    axis.figure.colorbar(shown, ax=axis, fraction=0.046)
+
+
+def _image(axis, array, title, **scale):
+    """``array`` drawn on ``axis`` with ``scale`` (or its own scale); returns the image for a colour bar."""
+    array = np.asarray(array, dtype=float)
+    shown = axis.imshow(array, **(scale or colour_scale(array)))
+    axis.set_title(title, fontsize=9)
+    _plain(axis)
+    return shown
+
+
+def _image_array(values, argument: str) -> np.ndarray:
+    """``values`` as a float array of 2 (H, W) or 3 (C, H, W) dimensions, or a ValueError naming ``argument``."""
+    array = np.asarray(values, dtype=float)
+    if array.ndim not in (2, 3) or 0 in array.shape:
+        raise ValueError(f"{argument} must be an image of shape (H, W) or (C, H, W), got shape {array.shape}")
+    return array
+
+
+def _colour_bar(shown, axes):
+    axes = list(np.ravel(axes))
+    return axes[0].figure.colorbar(shown, ax=axes, shrink=0.9 if len(axes) > 1 else 1.0, fraction=0.05)
+
+
+def plot_representations(image, before: dict, after: dict, path=None, title=None):
+    """The input and each hidden feature map before training, after it, and the change.
+
+    ``before``/``after`` map layer names to (C, H, W) arrays (``Network.feature_maps``); the
+    first channel of each map is shown. A layer's before and after share one colour scale
+    (one colour bar), so what training changed is what looks different; the bottom row is
+    after - before on a scale symmetric about 0.
+
+    >>> import numpy as np
+    >>> figure = plot_representations(np.zeros((1, 4, 4)), {"conv1": np.full((2, 2, 2), 0.2)},
+    ...                               {"conv1": np.full((2, 2, 2), 0.6)})
+    >>> [axis.get_title() for axis in figure.axes[:4]]
+    ['input (1×4×4)', 'conv1 (2×2×2), channel 0', '', '']
+    >>> figure.axes[1].images[0].get_clim() == figure.axes[3].images[0].get_clim()
+    True
+
+    Parameters: ``image`` (C, H, W); ``before``, ``after``; ``path`` to save a PNG; ``title``.
+    """
+    image = _image_array(image, "image")
+    names = [name for name in before if np.ndim(before[name]) == 3]
+    for name in names:
+        if name not in after or np.shape(after[name]) != np.shape(before[name]):
+            raise ValueError(f"after must hold a map of shape {np.shape(before[name])} for layer {name!r}, like "
+                             f"before; got {np.shape(after[name]) if name in after else 'none'}")
+    figure, axes = _new_figure(3, len(names) + 1, (2.7 * (len(names) + 1), 7.2))
+    axes[0, 0].imshow(image[0] if image.ndim == 3 else image, cmap=GREY)
+    axes[0, 0].set_title(f"input ({size_text(image.shape)})", fontsize=9)
+    for row, label in enumerate(["before training", "after training", "after − before"]):
+        _plain(axes[row, 0])
+        axes[row, 0].set_ylabel(label)
+        if row:
+            axes[row, 0].set_frame_on(False)
+    for column, name in enumerate(names, start=1):
+        old, new = np.asarray(before[name], dtype=float), np.asarray(after[name], dtype=float)
+        channel = ", channel 0" if old.shape[0] > 1 else ""
+        scale = colour_scale(old[0], new[0])
+        shown = _image(axes[0, column], old[0], f"{name} ({size_text(old.shape)}){channel}", **scale)
+        _image(axes[1, column], new[0], "", **scale)
+        _colour_bar(shown, axes[:2, column])
+        change = new[0] - old[0]
+        limit = float(np.abs(change).max()) or 1.0
+        _colour_bar(_image(axes[2, column], change, "", cmap=DIVERGING, vmin=-limit, vmax=limit), axes[2, column])
+    return _finish(figure, path, title)
 
 
 def plot_feature_maps(net, x, path=None, channels: int = 4, title=None):
     """The input image and every layer's output for one image (up to ``channels`` channels each).
 
-    Dense outputs are drawn as bars. Returns the matplotlib Figure; saves it to ``path``.
+    Each column is a layer, titled with its output size; its channels share one colour scale.
+    Dense outputs are drawn as bars over their unit indices.
 
     >>> import numpy as np, symcnn as sc
     >>> figure = plot_feature_maps(sc.presets.network_a(), np.zeros((1, 27, 27)))
     >>> [axis.get_title() for axis in figure.axes[:3]]
-    ['input', 'conv1', 'conv2']
+    ['input (1×27×27)', 'conv1 (1×25×25)', 'conv2 (1×21×21)']
 
     Parameters: ``net``; ``x`` one image (C, H, W); ``path``; ``channels``; ``title``.
     """
-    maps = {"input": np.asarray(x, dtype=float), **net.feature_maps(x)}
+    hidden = net.feature_maps(x)  # checks x against the network's input shape
+    maps = {"input": np.asarray(x, dtype=float), **hidden}
+    last = list(maps)[-1]
     rows = max(min(m.shape[0], channels) if m.ndim == 3 else 1 for m in maps.values())
-    figure, axes = _new_figure(rows, len(maps), (2.6 * len(maps), 2.4 * rows))
+    figure, axes = _new_figure(rows, len(maps), (2.6 * len(maps), 2.3 * rows + 0.4))
     for column, (name, values) in enumerate(maps.items()):
-        for row in range(rows):
-            axis = axes[row, column]
-            if values.ndim == 3 and row < min(values.shape[0], channels):
-                _image(axis, values[row], name if values.shape[0] == 1 else f"{name} [{row}]",
-                       cmap="gray" if name == "input" else "viridis")
-            elif values.ndim == 1 and row == 0:
-                axis.bar(range(len(values)), values)
-                axis.set_title(name, fontsize=9)
-            else:
-                axis.axis("off")
+        header = f"{name} ({size_text(values.shape)})"
+        for axis in axes[1:, column] if values.ndim == 3 else axes[:, column]:
+            axis.axis("off")
+        if values.ndim == 1:
+            _bars(axes[0, column], values, header, "output unit" if name == last else "unit")
+            continue
+        shown_channels = min(values.shape[0], channels)
+        scale = {"cmap": GREY} if name == "input" else colour_scale(values[:shown_channels])
+        for row in range(shown_channels):
+            axes[row, column].axis("on")
+            label = header if values.shape[0] == 1 else f"{header}\nchannel {row}" if row == 0 else f"channel {row}"
+            shown = _image(axes[row, column], values[row], label, **scale)
+        if name != "input":
+            _colour_bar(shown, axes[:shown_channels, column])
     return _finish(figure, path, title)
 
 
+def _bars(axis, values, title, unit="unit"):
+    """A vector as bars, unit index on the x axis; signed values coloured by sign."""
+    units = np.arange(len(values))
+    axis.axis("on")
+    axis.bar(units, values, color=np.where(values < 0, "tab:red", "tab:blue"))
+    axis.axhline(0, color="black", linewidth=0.6)
+    axis.set_xticks(units if len(values) <= 20 else units[::max(1, len(values) // 10)])
+    axis.set_xlabel(unit, fontsize=8)
+    axis.tick_params(labelsize=7)
+    axis.set_title(title, fontsize=9)
+
+
 def plot_kernels(net, path=None, limit: int = 8, title=None):
-    """Every convolution's kernels as images (filters in rows, up to ``limit`` input channels).
+    """Every convolution's kernels as images: one block per layer, filters in rows and input channels in columns.
+
+    A layer with one input channel has its filters in one row. Each block is one weight
+    array on one scale symmetric about 0 (one colour bar); up to ``limit`` filters and channels.
 
     >>> import symcnn as sc
-    >>> figure = plot_kernels(sc.presets.network_a())
+    >>> figure = plot_kernels(sc.presets.network_c())
+    >>> [text.get_text() for block in figure.subfigs for text in block.texts]
+    ['conv1.weight (8×1×3×3): [filter, channel]']
     >>> [axis.get_title() for axis in figure.axes[:3]]
-    ['conv1.weight[0, 0]', 'conv2.weight[0, 0]', 'conv3.weight[0, 0]']
+    ['[0, 0]', '[1, 0]', '[2, 0]']
 
     Parameters: ``net``; ``path``; ``limit`` of filters and channels shown; ``title``.
     """
     kernels = {key: value for key, value in net.params.items() if key.endswith(".weight") and value.ndim == 4}
-    pairs = [(key, f, c) for key, value in kernels.items()
-             for f in range(min(value.shape[0], limit)) for c in range(min(value.shape[1], limit))]
-    columns = len(kernels)
-    rows = max(min(v.shape[0], limit) * min(v.shape[1], limit) for v in kernels.values()) if kernels else 1
-    figure, axes = _new_figure(rows, max(columns, 1), (2.6 * max(columns, 1), 2.3 * rows))
-    for axis in axes.flat:
-        axis.axis("off")
-    for column, key in enumerate(kernels):
-        for row, (_, f, c) in enumerate(p for p in pairs if p[0] == key):
-            axes[row, column].axis("on")
-            _image(axes[row, column], kernels[key][f, c], f"{key}[{f}, {c}]", cmap="RdBu_r", symmetric=True)
+    if not kernels:
+        raise ValueError("plot_kernels: the network has no convolution weights to show")
+    grids = {}
+    for key, weights in kernels.items():
+        filters, channels = min(weights.shape[0], limit), min(weights.shape[1], limit)
+        grids[key] = (1, filters) if channels == 1 else (filters, channels)
+    columns = max(grid[1] for grid in grids.values())
+    heights = [grid[0] * 1.25 + 0.5 for grid in grids.values()]
+    figure = _empty_figure((1.25 * columns + 1.4, sum(heights) + 0.4))
+    blocks = figure.subfigures(len(kernels), 1, height_ratios=heights, squeeze=False)[:, 0]
+    for block, (key, weights), (rows, width) in zip(blocks, kernels.items(), grids.values()):
+        block.suptitle(f"{key} ({size_text(weights.shape)}): [filter, channel]", fontsize=10)
+        axes = block.subplots(rows, columns, squeeze=False)
+        for axis in axes.flat:
+            axis.axis("off")
+        scale = colour_scale(weights, -weights)
+        pairs = [(f, 0) for f in range(width)] if rows == 1 else [(f, c) for f in range(rows) for c in range(width)]
+        used = []
+        for f, c in pairs:
+            axis = axes[0, f] if rows == 1 else axes[f, c]
+            axis.axis("on")
+            shown = _image(axis, weights[f, c], f"[{f}, {c}]", **scale)
+            used.append(axis)
+        block.colorbar(shown, ax=used, fraction=0.05, shrink=0.9)
     return _finish(figure, path, title)
 
 
 def plot_heatmap(values, title=None, path=None, image=None):
-    """A signed heatmap (gradients, saliency, ledger terms), optionally over a grey image.
+    """A heatmap: diverging and symmetric about 0 when ``values`` has signs, else sequential.
 
-    ``values`` is 2-D, or (C, H, W) (first channel shown). Returns the Figure.
+    ``values`` is 2-D, or (C, H, W) (first channel shown); ``image`` is drawn beneath in grey.
 
     >>> import numpy as np
-    >>> plot_heatmap(np.eye(3) - 0.5, "demo").axes[0].get_title()
-    'demo'
+    >>> figure = plot_heatmap(np.eye(3) - 0.5, "demo")
+    >>> figure.axes[0].get_title(), figure.axes[0].images[0].get_clim()
+    ('demo', (-0.5, 0.5))
 
     Parameters: ``values``; ``title``; ``path``; ``image`` drawn beneath (same height and width).
     """
-    values = np.asarray(values, dtype=float)
+    values = _image_array(values, "values")
     values = values[0] if values.ndim == 3 else values
-    figure, ((axis,),) = _new_figure(1, 1, (4.2, 3.6))
+    figure, ((axis,),) = _new_figure(1, 1, (4.4, 3.6))
     if image is not None:
-        image = np.asarray(image, dtype=float)
-        axis.imshow(image[0] if image.ndim == 3 else image, cmap="gray")
-    limit = float(np.abs(values).max()) or 1.0
-    shown = axis.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, alpha=0.7 if image is not None else 1.0)
-    figure.colorbar(shown, ax=axis, fraction=0.046)
-    axis.set_xticks([])
-    axis.set_yticks([])
+        image = _image_array(image, "image")
+        image = image[0] if image.ndim == 3 else image
+        if image.shape != values.shape:
+            raise ValueError(f"image must have the height and width of values, {values.shape}; got {image.shape}")
+        axis.imshow(image, cmap=GREY)
+    shown = axis.imshow(values, alpha=0.7 if image is not None else 1.0, **colour_scale(values))
+    figure.colorbar(shown, ax=axis, fraction=0.05)
+    _plain(axis)
     axis.set_title(title or "")
     return _finish(figure, path)
 
 
 def plot_gradients(net, x, y, path=None, title=None):
-    """dL/dw of every weight array at (x, y) as heatmaps (first filter and channel of a conv).
+    """dL/dw of every weight array at (x, y) as heatmaps symmetric about 0 (first filter and channel of a conv).
 
-    A dense layer's gradient is drawn on its input map's grid when that map was flattened.
+    A dense layer's gradient (unit 0) is drawn on its input map's grid when that map was flattened.
 
     >>> import numpy as np, symcnn as sc
     >>> figure = plot_gradients(sc.presets.network_a(), np.ones((1, 27, 27)), 1.0)
-    >>> [axis.get_title() for axis in figure.axes if axis.get_title()]
-    ['dL/dconv1.weight', 'dL/dconv2.weight', 'dL/dconv3.weight', 'dL/ddense4.weight']
+    >>> print([axis.get_title() for axis in figure.axes if axis.get_title()][-1])
+    ∂L/∂dense4.weight[0, :]
+    on conv3's 15×15 grid
 
     Parameters: ``net``; ``x`` one image; ``y`` its label; ``path``; ``title``.
     """
     gradients = {k: g for k, g in net.gradients(x, y).items() if k.endswith(".weight")}
-    shapes = {node.name + ".weight": node.input_shape for node in net.graph.layer_nodes}
-    sources = {node.name + ".weight": net.graph.nodes[i - 1].input_shape
-               for i, node in enumerate(net.graph.nodes) if i > 0 and node.layer.kind == "dense"
-               and net.graph.nodes[i - 1].number is None}
-    figure, axes = _new_figure(1, len(gradients), (3.2 * len(gradients), 3.0))
+    flattened = {node.name + ".weight": (net.graph.nodes[i - 2].name if i > 1 else "input",
+                                         net.graph.nodes[i - 1].input_shape)
+                 for i, node in enumerate(net.graph.nodes) if i > 0 and node.layer.kind == "dense"
+                 and net.graph.nodes[i - 1].number is None}
+    figure, axes = _new_figure(1, len(gradients), (3.3 * len(gradients), 3.2))
     for axis, (key, gradient) in zip(axes[0], gradients.items()):
         if gradient.ndim == 4:
-            shown = gradient[0, 0]
-        elif key in sources and len(sources[key]) == 3:
-            shown = gradient[0].reshape(sources[key])[0]  # unit 0, first channel of the flattened map
+            shown, label = gradient[0, 0], f"∂L/∂{key}[0, 0]\n({size_text(gradient.shape[2:])})"
+        elif key in flattened and len(flattened[key][1]) == 3:
+            source, shape = flattened[key]
+            shown = gradient[0].reshape(shape)[0]  # unit 0, first channel of the flattened map
+            channel = ", channel 0" if shape[0] > 1 else ""
+            label = f"∂L/∂{key}[0, :]\non {source}'s {size_text(shape[1:])} grid{channel}"
         else:
-            shown = gradient[:1] if shapes[key] else gradient
-        _image(axis, np.atleast_2d(shown), f"dL/d{key}", cmap="RdBu_r", symmetric=True)
+            shown, label = gradient[:1], f"∂L/∂{key}[0, :]"
+        limit = float(np.abs(shown).max()) or 1.0
+        _colour_bar(_image(axis, np.atleast_2d(shown), label, cmap=DIVERGING, vmin=-limit, vmax=limit), axis)
     return _finish(figure, path, title)
 
 
 def plot_saliency(net, x, of=None, y=None, path=None, title=None):
     """The input, the receptive field of ``of``, d``of``/dx and gradient x input, side by side.
 
-    ``of`` is a named z or a, or None for the loss (then ``y`` is needed).
+    ``of`` is a named z or a, or None for the loss (then ``y`` is needed). The two signed
+    panels are each symmetric about 0.
 
     >>> import numpy as np, symcnn as sc
     >>> net = sc.presets.network_a()
     >>> figure = plot_saliency(net, np.ones((1, 27, 27)), net.graph.layer_nodes[2].outputs[0, 4, 4])
     >>> [axis.get_title() for axis in figure.axes if axis.get_title()][:2]
-    ['input', 'receptive field of a⁽³⁾[0,4,4]']
+    ['input', 'receptive field of a⁽³⁾[0,4,4]\\n(169 of 729 pixels)']
 
     Parameters: ``net``; ``x`` one image; ``of``; ``y``; ``path``; ``title``.
     """
@@ -206,59 +320,130 @@ def plot_saliency(net, x, of=None, y=None, path=None, title=None):
     image = np.asarray(x, dtype=float)
     target = net.graph.loss_symbol if of is None else of
     gradient = saliency(net, x, of, y)
-    panels = [("input", image[0], "gray", False),
-              (f"receptive field of {text_name(target.name)}", receptive_field(net, target)[0], "Greys", False),
-              (f"∂{text_name(target.name)}/∂x", gradient[0], "RdBu_r", True),
-              ("gradient × input", (gradient * image)[0], "RdBu_r", True)]
-    figure, axes = _new_figure(1, len(panels), (3.2 * len(panels), 3.0))
-    for axis, (name, values, cmap, symmetric) in zip(axes[0], panels):
-        _image(axis, values, name, cmap=cmap, symmetric=symmetric)
+    field = np.asarray(receptive_field(net, target)[0], dtype=bool)
+    name = text_name(target.name)
+    figure, axes = _new_figure(1, 4, (12.8, 3.3))
+    _image(axes[0, 0], image[0], "input", cmap=GREY)
+    _image(axes[0, 1], image[0], f"receptive field of {name}\n({int(field.sum())} of {field.size} pixels)",
+           cmap=GREY)
+    outside = np.zeros(field.shape + (4,))
+    outside[~field] = (1.0, 1.0, 1.0, 0.75)  # pixels that cannot move the target are faded out
+    axes[0, 1].imshow(outside)
+    if 0 < field.sum() < field.size:
+        axes[0, 1].contour(field.astype(float), levels=[0.5], colors="tab:orange", linewidths=1.5)
+    for axis, label, values in ((axes[0, 2], f"∂{name}/∂x", gradient[0]),
+                                (axes[0, 3], "gradient × input", (gradient * image)[0])):
+        limit = float(np.abs(values).max()) or 1.0
+        _colour_bar(_image(axis, values, label, cmap=DIVERGING, vmin=-limit, vmax=limit), axis)
     return _finish(figure, path, title)
 
 
 def plot_ledger(ledger, path=None, title=None):
     """A ledger's terms on the layer's output grid and split over the layer's inputs (first channel).
 
+    Both panels are symmetric about 0; the title gives the gradient they sum to.
+
     >>> import numpy as np, symcnn as sc
     >>> net = sc.presets.network_a()
     >>> ledger = net.ledger(np.ones((1, 27, 27)), 1.0, net.weight_symbols("conv2.weight")[0, 0, 1, 1])
     >>> [axis.get_title() for axis in plot_ledger(ledger).axes if axis.get_title()]
-    ['terms by position p', 'terms by input scalar']
+    ['terms by position p (1×21×21)', 'terms by input scalar (1×25×25)']
 
     Parameters: ``ledger``; ``path``; ``title``.
     """
-
-    def grid(values):
-        values = np.asarray(values)
-        return values[0] if values.ndim == 3 else np.atleast_2d(values)
-
-    panels = [("terms by position p", grid(ledger.position_map()))]
+    panels = [("terms by position p", np.asarray(ledger.position_map()))]
     if ledger.node.weights is not None and ledger.key.endswith(".weight"):
-        panels.append(("terms by input scalar", grid(ledger.input_map())))
-    figure, axes = _new_figure(1, len(panels), (3.6 * len(panels), 3.2))
+        panels.append(("terms by input scalar", np.asarray(ledger.input_map())))
+    figure, axes = _new_figure(1, len(panels), (3.8 * len(panels), 3.5))
     for axis, (name, values) in zip(axes[0], panels):
-        _image(axis, values, name, cmap="RdBu_r", symmetric=True)
+        grid = values[0] if values.ndim == 3 else np.atleast_2d(values)
+        limit = float(np.abs(grid).max()) or 1.0
+        label = f"{name} ({size_text(values.shape)})"
+        _colour_bar(_image(axis, grid, label, cmap=DIVERGING, vmin=-limit, vmax=limit), axis)
     return _finish(figure, path, title or f"∂L/∂{text_name(ledger.weight.name)} = {ledger.total:.4g}")
 
 
 def plot_loss_curve(history, path=None, accuracy=None, title=None):
-    """The loss after each step (``net.history``), and optionally accuracy per epoch.
+    """The loss after each step (``net.history``), and optionally accuracy per epoch (right axis, 0 to 1).
 
     >>> plot_loss_curve([1.0, 0.5, 0.25]).axes[0].get_ylabel()
     'loss'
 
     Parameters: ``history`` losses; ``path``; ``accuracy`` list (e.g. ``net.accuracy_history``); ``title``.
     """
-    figure, ((axis,),) = _new_figure(1, 1, (5.0, 3.2))
-    axis.plot(np.arange(1, len(history) + 1), history, color="tab:blue")
+    history = np.asarray(history, dtype=float)
+    figure, ((axis,),) = _new_figure(1, 1, (5.6, 3.4))
+    axis.plot(np.arange(1, len(history) + 1), history, color="tab:blue", marker="." if len(history) < 30 else None)
     axis.set_xlabel("step")
-    axis.set_ylabel("loss")
+    axis.set_ylabel("loss", color="tab:blue")
+    axis.grid(alpha=0.3)
     if accuracy:
         other = axis.twinx()
         other.plot(np.linspace(len(history) / len(accuracy), len(history), len(accuracy)), accuracy,
                    "o-", color="tab:orange")
-        other.set_ylabel("accuracy")
+        other.set_ylabel("accuracy (per epoch)", color="tab:orange")
+        other.set_ylim(0, 1)
     return _finish(figure, path, title)
+
+
+def _class_indices(values, argument: str) -> np.ndarray:
+    """``values`` as a 1-D array of class indices (whole numbers >= 0), or a ValueError naming ``argument``."""
+    array = np.asarray(values)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{argument} must be a non-empty 1-D sequence of class indices, got shape {array.shape}")
+    if array.dtype.kind not in "iuf" or not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
+        raise ValueError(f"{argument} must hold whole-number class indices, got {array[:5].tolist()}...")
+    if np.any(array < 0):
+        raise ValueError(f"{argument} must hold class indices >= 0, got {int(array.min())}")
+    return array.astype(int)
+
+
+def plot_confusion_matrix(true_labels, predicted_labels, classes=None, path=None, title=None):
+    """How often each true class (rows) was predicted as each class (columns), every count written in its cell.
+
+    Counts use a sequential colour map from 0; ``classes`` names the classes 0, 1, ... on both
+    axes (default: 0 up to the largest label seen). The default title gives the accuracy.
+
+    >>> figure = plot_confusion_matrix([0, 1, 2, 2], [0, 2, 2, 2], classes=["zero", "one", "two"])
+    >>> axis = figure.axes[0]
+    >>> axis.get_title(), [label.get_text() for label in axis.get_xticklabels()]
+    ('accuracy 75.0% (3 of 4)', ['zero', 'one', 'two'])
+    >>> [text.get_text() for text in axis.texts][3:6]  # true "one": once predicted as "two"
+    ['0', '0', '1']
+
+    Parameters: ``true_labels``, ``predicted_labels`` class indices of equal length
+    (e.g. ``net.predict(X).argmax(axis=1)``); ``classes`` their names; ``path``; ``title``.
+    """
+    true = _class_indices(true_labels, "true_labels")
+    predicted = _class_indices(predicted_labels, "predicted_labels")
+    if len(true) != len(predicted):
+        raise ValueError(f"true_labels and predicted_labels must have the same length, got {len(true)} "
+                         f"and {len(predicted)}")
+    if classes is None:
+        classes = list(range(int(max(true.max(), predicted.max())) + 1))
+    elif isinstance(classes, (str, numbers.Number)) or not hasattr(classes, "__len__"):
+        raise TypeError(f"classes must be a sequence of class names, got {type(classes).__name__}")
+    classes = [str(name) for name in classes]
+    count = len(classes)
+    if max(true.max(), predicted.max()) >= count:
+        raise ValueError(f"classes names {count} classes, but the labels go up to "
+                         f"{int(max(true.max(), predicted.max()))}")
+    counts = np.bincount(true * count + predicted, minlength=count * count).reshape(count, count)
+    side = min(2.0 + 0.55 * count, 9.0)
+    figure, ((axis,),) = _new_figure(1, 1, (side + 1.0, side))
+    shown = axis.imshow(counts, cmap=COUNTS, vmin=0, vmax=max(int(counts.max()), 1))
+    figure.colorbar(shown, ax=axis, fraction=0.05, label="images")
+    dark = counts > 0.5 * counts.max()
+    for (row, column), value in np.ndenumerate(counts):
+        axis.text(column, row, str(value), ha="center", va="center", fontsize=8 if count > 6 else 10,
+                  color="white" if dark[row, column] else "black")
+    axis.set_xticks(range(count), classes)
+    axis.set_yticks(range(count), classes)
+    axis.set_xlabel("predicted class")
+    axis.set_ylabel("true class")
+    correct = int(np.trace(counts))
+    axis.set_title(title or f"accuracy {correct / len(true):.1%} ({correct} of {len(true)})")
+    return _finish(figure, path)
 
 
 def layer_graph_dot(net) -> str:

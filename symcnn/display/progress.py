@@ -1,54 +1,91 @@
-"""Progress bars for long work a person waits for.
+"""Progress bars for long work a person waits for, drawn by tqdm.
 
->>> with ProgressBar(3, "demo", enabled=False) as bar:
+In Jupyter the bar is tqdm's widget (with ipywidgets installed); in a terminal it is one line
+redrawn in place; written to a file or a pipe it becomes a few whole lines (one every
+:data:`FILE_INTERVAL` seconds and the last), never one line of carriage returns.
+
+>>> import io
+>>> stream = io.StringIO()
+>>> with ProgressBar(3, "demo", stream=stream) as bar:
 ...     for _ in range(3):
 ...         bar.update(loss=0.5)
->>> bar.done
-3
+>>> bar.done, stream.getvalue().splitlines()[-1].startswith("demo: 100%")
+(3, True)
 """
 
 from __future__ import annotations
 
 import sys
-import time
+
+FILE_INTERVAL = 10.0  # seconds between lines when the bar is written to a file or a pipe
+
+
+class _Lines:
+    """A stream wrapper that turns tqdm's in-place redraws ('\\r' + status) into whole lines."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        status = text.replace("\r", "").rstrip()
+        if status:
+            self.stream.write(status + "\n")
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def _in_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 class ProgressBar:
-    """A one-line text progress bar on stderr, with the latest loss and a time estimate.
+    """A progress bar over ``total`` steps that shows the latest values (e.g. the loss) after the count.
 
-    Parameters: ``total`` steps, a ``label``, and ``enabled`` (False draws nothing).
+    Parameters: ``total`` steps; ``label`` in front of the bar; ``enabled`` (False draws nothing);
+    ``stream`` to draw on (default: stderr, or the notebook's widget in Jupyter); ``unit`` of a step.
     """
 
-    def __init__(self, total: int, label: str = "", enabled: bool = True, stream=None, width: int = 30):
-        self.total, self.label, self.enabled, self.width = total, label, enabled, width
-        self.stream = stream or sys.stderr
+    def __init__(self, total: int, label: str = "", enabled: bool = True, stream=None, unit: str = "step"):
+        self.total, self.label, self.enabled = total, label, enabled
         self.done = 0
-        self.started = time.perf_counter()
-        self._last_draw = 0.0
+        self._bar = self._make_bar(stream, unit) if enabled else None
+
+    def _make_bar(self, stream, unit):
+        from tqdm.auto import tqdm as auto_bar
+        from tqdm.autonotebook import tqdm as chosen  # what tqdm.auto chose: the notebook widget or text
+        from tqdm.std import tqdm as text_bar
+
+        options = {"total": self.total, "desc": self.label or None, "unit": unit}
+        if stream is None and chosen is not text_bar:
+            return auto_bar(**options)
+        stream = sys.stderr if stream is None else stream
+        if _in_terminal(stream):
+            return text_bar(file=stream, dynamic_ncols=True, **options)
+        return text_bar(file=_Lines(stream), mininterval=FILE_INTERVAL, ascii=True, **options)
 
     def __enter__(self):
         return self
 
     def update(self, steps: int = 1, **values) -> None:
-        """Advance by ``steps`` and show ``values`` (e.g. ``loss=0.3``)."""
+        """Advance by ``steps`` (0 to only show) and show ``values`` after the count: numbers as
+        ``loss=0.3``, text as given (e.g. what is being measured)."""
         self.done += steps
-        now = time.perf_counter()
-        if self.enabled and (now - self._last_draw > 0.1 or self.done >= self.total):
-            self._last_draw = now
-            self._draw(now, values)
+        if self._bar is not None:
+            if values:
+                self._bar.set_postfix({key: value if isinstance(value, str) else f"{value:.4g}"
+                                       for key, value in values.items()}, refresh=False)
+            self._bar.update(steps)
 
-    def _draw(self, now, values):
-        fraction = self.done / self.total if self.total else 1.0
-        filled = int(self.width * fraction)
-        elapsed = now - self.started
-        remaining = elapsed / fraction - elapsed if fraction > 0 else 0.0
-        shown = " ".join(f"{k} {v:.4g}" for k, v in values.items())
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] "
-                          f"{self.done}/{self.total} {shown} {elapsed:.1f}s<{remaining:.1f}s ")
-        self.stream.flush()
+    def close(self) -> None:
+        """Draw the final state and release the bar."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
     def __exit__(self, *exc):
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
+        self.close()
         return False
