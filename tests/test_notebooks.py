@@ -180,6 +180,8 @@ def test_inspecting_derivatives():
     results = run_notebook("inspecting_derivatives.ipynb")
     assert results["ledger_total"] == pytest.approx(results["engine_gradient"], rel=1e-9)
     assert results["ledger_terms"] == 21 * 21
+    assert agrees(results["derivation_total"], results["engine_gradient"])
+    assert results["derivation_rules"] == ["BP1", "BP2", "BP2", "BP2", "BP2", "BP4"]  # output error; back to a and z of conv3, conv2; the sum
     assert results["z_rolled"] == pytest.approx(results["z_engine"], rel=1e-12)
     assert results["z_expanded"] == pytest.approx(results["z_engine"], rel=1e-12)
     assert results["gradient_rolled"] == pytest.approx(results["engine_gradient"], rel=1e-9)
