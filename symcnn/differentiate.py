@@ -19,7 +19,9 @@ from collections import defaultdict
 import numpy as np
 import sympy
 
+from .functions import LogSumExp, Sigmoid
 from .layers import ALPHA, ZETA, LayerTemplate
+from .losses import loss_of_logits, output_probabilities
 
 
 def partials_of(expression: sympy.Expr, symbols) -> dict:
@@ -94,6 +96,9 @@ def local_partials(node, position) -> dict:
     x_0_1_1
     >>> partials["output"]
     {z__1_0_1_0: a__1_0_1_0*(1 - a__1_0_1_0)}
+    >>> softmax = SymbolicGraph((1, 1, 2), [Flatten(), Dense(2, activation="softmax")], "cross_entropy")
+    >>> local_partials(softmax.layer_nodes[-1], (0,))["output"]
+    {z__1_0: a__1_0*(1 - a__1_0), z__1_1: -a__1_0*a__1_1}
     """
     derive_template(node.template)
     mapping = node.instantiation(position)
@@ -101,12 +106,44 @@ def local_partials(node, position) -> dict:
     if "weighted_sum" in node.template.partials:
         result["weighted_sum"] = _instantiate_partials(node.template.partials["weighted_sum"], mapping)
     if node.layer.activation == "softmax":
+        # written in the outputs a_j = e^{z_j - LSE(z)}: d a_k / d z_m = a_k (delta_km - a_m)
+        outputs = {node.output_at(other): node.outputs[other] for other in node.positions()}
         output = node.output_at(position)
-        result["output"] = {z: sympy.diff(output, z).subs(output, node.outputs[tuple(position)])
-                            for z in node.pre_activations.flat}
+        result["output"] = {z: sympy.diff(output, z).xreplace(outputs) for z in node.pre_activations.flat}
     else:
         result["output"] = _instantiate_partials(node.template.partials["output"], mapping)
     return result
+
+
+def output_errors(graph) -> dict:
+    """dL/dz_k of the last layer (Nielsen's output error delta, BP1), written in its outputs a and targets y.
+
+    Derived with sympy from the loss in the logits, then written in the outputs: softmax with
+    cross-entropy gives p - t, i.e. a_k - y_k (cross-entropy targets sum to 1, which
+    ``Network`` checks), and so does sigmoid with bce.
+
+    >>> from symcnn.graph import SymbolicGraph
+    >>> from symcnn.layers import Dense, Flatten
+    >>> graph = SymbolicGraph((1, 1, 2), [Flatten(), Dense(3, activation="softmax")], "cross_entropy")
+    >>> output_errors(graph)
+    {z__1_0: a__1_0 - y_0, z__1_1: a__1_1 - y_1, z__1_2: a__1_2 - y_2}
+    """
+    logits, outputs, targets = list(graph.logit_symbols), list(graph.output_symbols), list(graph.target_symbols)
+    activation = graph.nodes[-1].layer.activation
+    written = dict(zip(output_probabilities(activation, logits), outputs))
+    if activation == "sigmoid":  # sigma(-z) = 1 - sigma(z), as the stable bce holds it
+        written.update({Sigmoid(-z): 1 - a for z, a in zip(logits, outputs)})
+    errors = {}
+    for logit, partial in partials_of(loss_of_logits(graph.loss, activation, logits, targets), logits).items():
+        # log-sum-exp of one logit is that logit (bce after a two-class softmax)
+        partial = partial.replace(lambda e: isinstance(e, LogSumExp) and len(e.args) == 1, lambda e: e.args[0])
+        partial = partial.xreplace(written)
+        collected = sympy.collect(sympy.expand(partial), outputs)  # cancels to a - y where it can
+        if graph.loss == "cross_entropy":
+            collected = collected.xreplace({sympy.Add(*targets): sympy.S.One})
+        shorter = not partial.free_symbols & set(logits) and sympy.count_ops(collected) < sympy.count_ops(partial)
+        errors[logit] = collected if shorter else partial
+    return errors
 
 
 def central_differences(function, parameters: dict, epsilon: float = 1e-6) -> dict:

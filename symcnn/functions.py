@@ -83,7 +83,7 @@ class Step(sympy.Function):
         return sympy.S.Zero
 
     def _latex(self, printer):
-        return rf"\mathbb{{1}}\left[{printer._print(self.args[0])} > 0\right]"
+        return rf"\mathbf{{1}}\left[{printer._print(self.args[0])} > 0\right]"  # the indicator 1[z > 0]
 
     def _eval_rewrite_as_Heaviside(self, z, **kwargs):
         return sympy.Heaviside(z, 0)
@@ -158,4 +158,4 @@ class FirstMax(sympy.Function):
 
     def _latex(self, printer):
         entries = ", ".join(printer._print(a) for a in self.args[1:])
-        return rf"\mathbb{{1}}\left[\operatorname{{argmax}}\left({entries}\right) = {self.args[0]}\right]"
+        return rf"\mathbf{{1}}\left[\operatorname{{argmax}}\left({entries}\right) = {self.args[0]}\right]"

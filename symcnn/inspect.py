@@ -443,8 +443,8 @@ class Ledger:
         return ledger_text(self)
 
     def _repr_latex_(self) -> str:
-        from .display import ledger_latex
-        return ledger_latex(self)
+        from .display import display_math, ledger_latex
+        return display_math(ledger_latex(self))
 
     def _repr_html_(self) -> str:
         from .display import ledger_html
@@ -570,8 +570,8 @@ class RolledForm:
         return rolled_text(self)
 
     def _repr_latex_(self) -> str:
-        from .display import rolled_latex
-        return "$\\displaystyle " + rolled_latex(self) + "$"
+        from .display import display_math, rolled_latex
+        return display_math(rolled_latex(self))
 
 
 class _RolledLayer:

@@ -27,6 +27,25 @@ def mnist():
     return functools.partial(load_mnist, MNIST_DIRECTORY)
 
 
+@pytest.fixture(scope="module")
+def net_a():
+    """Network A as preset (read only: a test that changes it builds its own)."""
+    return sc.presets.network_a()
+
+
+@pytest.fixture(scope="module")
+def net_c():
+    """Network C as preset (read only)."""
+    return sc.presets.network_c()
+
+
+@pytest.fixture(scope="module")
+def digit(mnist):
+    """The third MNIST test digit and its label."""
+    images, labels = mnist()
+    return images[2], int(labels[2])
+
+
 @pytest.fixture
 def small_network():
     """A network small enough for the unrolled evaluator, with every layer kind."""
@@ -44,3 +63,11 @@ def small_network():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def katex():
+    """The real TeX-math renderer of ``tests/katex.py``, installed once: ``katex.assert_renders([...])``."""
+    from tests import katex as renderer
+    renderer.install()
+    return renderer

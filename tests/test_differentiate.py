@@ -31,9 +31,11 @@ def test_instantiated_template_partials_equal_diff_of_unrolled_expressions(small
                     assert partials["weighted_sum"].get(symbol, 0) == expected, (node.name, position, symbol)
                     checked += 1
                 output = node.output_at(position)
+                # the partials are written in the outputs a (sigmoid: a(1 - a), softmax: a_k(delta_km - a_m))
+                outputs = {node.outputs[p]: node.output_at(p) for p in node.positions()}
                 for z in node.pre_activations.flat:
-                    expected = sympy.diff(output, z).subs(output, node.outputs[position])
-                    assert sympy.simplify(partials["output"].get(z, 0) - expected) == 0
+                    written_out = partials["output"].get(z, sympy.S.Zero).xreplace(outputs)
+                    assert sympy.simplify(written_out - sympy.diff(output, z)) == 0, (node.name, position, z)
             else:
                 output = node.output_at(position)
                 for symbol in node.inputs.flat:
@@ -51,6 +53,16 @@ def test_activation_partials_are_written_in_the_output_symbol():
     assert partials["weighted_sum"][node.weights[0, 0, 2, 1]] == graph.layer_nodes[0].outputs[0, 5, 5]
 
 
+def test_softmax_and_tanh_partials_are_written_in_the_outputs():
+    """softmax: d a_k / d z_m = a_k (delta_km - a_m); tanh: 1 - a^2 (the forms a textbook prints)."""
+    net = sc.Network((1, 2, 2), [sc.Conv2D(1, 2, activation="tanh"), sc.Flatten(),
+                                 sc.Dense(3, activation="softmax")], "cross_entropy")
+    conv, dense = net.graph.layer_nodes[0], net.graph.layer_nodes[-1]
+    a, z = dense.outputs, dense.pre_activations
+    partials = local_partials(dense, (1,))["output"]
+    assert partials == {z[0]: -a[1] * a[0], z[1]: a[1] * (1 - a[1]), z[2]: -a[1] * a[2]}
+    assert local_partials(conv, (0, 0, 0))["output"] == {conv.pre_activations[0, 0, 0]: 1 - conv.outputs[0, 0, 0] ** 2}
+
 def test_relu_partial_states_pytorch_choice_at_zero():
     graph = sc.Network((1, 3, 3), [sc.Conv2D(1, 2, activation="relu"), sc.Flatten(),
                                    sc.Dense(1, activation="sigmoid")], "bce").graph
@@ -65,3 +77,18 @@ def test_central_differences_of_a_known_function():
     gradients = central_differences(lambda p: float(np.sum(p["a"] ** 3) * p["b"][0]), params)
     np.testing.assert_allclose(gradients["a"], [[9.0, 36.0]], rtol=1e-8)
     np.testing.assert_allclose(gradients["b"], [9.0], rtol=1e-8)
+
+
+@pytest.mark.parametrize("last_activation, loss", [("softmax", "cross_entropy"), ("sigmoid", "bce"), ("tanh", "mse"),
+                                                   ("softmax", "bce")])
+def test_output_errors_equal_the_last_bias_gradient(last_activation, loss, rng):
+    """dL/dz of the last layer, written in a and y, has the numbers of dL/db (= dL/dz for a dense bias)."""
+    from symcnn.differentiate import output_errors
+    net = sc.Network((1, 3, 3), [sc.Flatten(), sc.Dense(3, activation=last_activation)], loss=loss, seed=2)
+    x, y = rng.normal(size=(1, 3, 3)), np.array([0.0, 1.0, 0.0])
+    errors = output_errors(net.graph)
+    values = [net.evaluate(error, x, y) for error in errors.values()]
+    np.testing.assert_allclose(np.ravel(values), net.gradients(x, y)["dense1.bias"], rtol=1e-12, atol=1e-15)
+    if (last_activation, loss) in (("softmax", "cross_entropy"), ("sigmoid", "bce")):  # p - t
+        a, t = net.graph.output_symbols, net.graph.target_symbols
+        assert list(errors.values()) == [a[k] - t[k] for k in range(3)]

@@ -190,4 +190,4 @@ def test_inspecting_derivatives():
     assert results["receptive_field_pixels"] == 13 * 13 and results["saliency_inside_field"]
     assert results["c_has_function"]
     assert results["export_value"] == pytest.approx(results["engine_value"], rel=1e-12)
-    assert results["r_weight_name"] == "l1m1w1" and results["r_text"] == "inp_5*l1m1w3"
+    assert results["r_weight_name"] == "l1m1w1" and results["r_text"] == "l1m1w3*inp_5"  # w x, as z = sum w x

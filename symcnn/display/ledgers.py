@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import html
 
-import sympy
-
 from ..naming import text_name
-from .formulas import ShownName, as_text_symbols, formula_text
+from .formulas import derivative_latex, derivative_text, equations_latex, formula_latex, formula_text
 from .text import format_table
 
-
-def _derivative_text(of, wrt) -> str:
-    return f"∂{text_name(of.name)}/∂{text_name(wrt.name)}"
-
-
-def _derivative_latex(of, wrt) -> str:
-    return rf"\frac{{\partial {sympy.latex(of)}}}{{\partial {sympy.latex(wrt)}}}"
-
-
-def _short(text: str, width: int = 70) -> str:
-    return text if len(text) <= width else text[:width - 1] + "…"
+#: Terms of a long sum shown inside a ledger's cells (the first ones, dots, the last).
+CELL_TERMS = 3
+#: Width at which a formula in a ledger's LaTeX cell is broken over aligned lines.
+CELL_WIDTH = 60
 
 
 def _term_headers(ledger, text: bool) -> list:
@@ -48,7 +39,7 @@ def ledger_text(ledger, rows: int = 10) -> str:
     Parameters: ``ledger`` (:class:`symcnn.inspect.Ledger`); ``rows``: how many terms to list.
     """
     total, count, headers = ledger.total, len(ledger.terms), _term_headers(ledger, text=True)
-    path = [[_derivative_text(f.of, f.wrt), _short(formula_text(f.formula, one_line=True)), f"{f.value:.6g}"]
+    path = [[derivative_text(f.of, f.wrt), formula_text(f.formula, one_line=True, terms=CELL_TERMS), f"{f.value:.6g}"]
             for f in ledger.path]
     terms = [[str(term.position)] + [f"{f.value:.6g}" for f in term.factors]
              + [f"{term.value:.6g}", f"{100 * term.value / total:.1f}%" if total else "-"]
@@ -65,43 +56,67 @@ def ledger_text(ledger, rows: int = 10) -> str:
         format_table(terms, ["position"] + headers + ["term", "share"])])
 
 
-def _latex_array(rows, columns: str) -> str:
-    body = r" \\ ".join(" & ".join(row) for row in rows)
+def _latex_array(rows, columns: str, display: bool = False) -> str:
+    """An ``array``; with ``display`` its cells are typeset as displayed math (full-size fractions)."""
+    style = r"\displaystyle " if display else ""
+    body = (r" \\[0.5ex] " if display else r" \\ ").join(" & ".join(style + cell for cell in row) for row in rows)
     return rf"\begin{{array}}{{{columns}}} {body} \end{{array}}"
 
 
-def _ledger_parts(ledger, rows: int):
-    """(title, path rows, term header, term rows) with LaTeX cells, shared by LaTeX and HTML."""
+def latex_number(value: float) -> str:
+    r"""A number as LaTeX with 6 significant digits, powers of ten as a textbook writes them.
+
+    >>> latex_number(-0.00332367), latex_number(1.5e-07)
+    ('-0.00332367', '1.5 \\times 10^{-7}')
+    """
+    text = f"{value:.6g}"
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+
+
+def _plain_number(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _ledger_parts(ledger, rows: int, number=latex_number):
+    """(title, path rows, term header, term rows) with LaTeX cells, shared by LaTeX and HTML.
+
+    ``number`` formats the values (LaTeX for the LaTeX view, plain text for HTML cells).
+    """
     total, headers = ledger.total, _term_headers(ledger, text=False)
-    title = (rf"\frac{{\partial L}}{{\partial {sympy.latex(ledger.weight)}}} = \sum_p "
-             + " ".join(headers) + rf" = {total:.6g}")
-    path = [[_derivative_latex(f.of, f.wrt), sympy.latex(f.formula), f"{f.value:.6g}"] for f in ledger.path]
-    terms = [[str(term.position)] + [f"{f.value:.6g}" for f in term.factors] + [f"{term.value:.6g}"]
+    title = (derivative_latex(ledger.net.graph.loss_symbol, ledger.weight) + r" = \sum_p "
+             + " ".join(headers) + f" = {latex_number(total)}")
+    path = [[derivative_latex(f.of, f.wrt), formula_latex(f.formula, terms=CELL_TERMS, width=CELL_WIDTH),
+             number(f.value)] for f in ledger.path]
+    terms = [[str(term.position)] + [number(f.value) for f in term.factors] + [number(term.value)]
              for term in ledger.terms[:rows]]
     return title, path, [r"p"] + headers + [r"\text{term}"], terms
 
 
 def ledger_latex(ledger, rows: int = 10) -> str:
-    r"""The ledger as LaTeX (Jupyter shows it with ``_repr_latex_``): the path and the largest terms.
+    r"""The ledger as LaTeX (bare math; ``Ledger._repr_latex_`` wraps it): the path and the largest terms.
 
     >>> import numpy as np, symcnn as sc
     >>> net = sc.presets.network_a()
     >>> ledger = net.ledger(np.ones((1, 27, 27)), 1.0, net.weight_symbols("dense4.weight")[0, 3])
-    >>> ledger_latex(ledger)[:60]
-    '$\\displaystyle \\begin{array}{l} \\frac{\\partial L}{\\partial w'
+    >>> ledger_latex(ledger)[:64]
+    '\\begin{array}{l} \\displaystyle \\frac{\\partial L}{\\partial w^{(4)'
 
     Parameters: ``ledger``; ``rows``: how many terms to list.
     """
     title, path, header, terms = _ledger_parts(ledger, rows)
     more = len(ledger.terms) - rows
     tail = [rf"\text{{(and {more} more terms)}}"] if more > 0 else []
-    parts = [title, _latex_array([[r"\text{factor}", r"\text{formula}", r"\text{value}"]] + path, "lll"),
-             _latex_array([header] + terms, "l" + "r" * (len(header) - 1))] + tail
-    return r"$\displaystyle \begin{array}{l} " + r" \\[1ex] ".join(parts) + r" \end{array}$"
+    path_table = _latex_array([[r"\text{factor}", r"\text{formula}", r"\text{value}"]] + path, "lll", display=True)
+    term_table = _latex_array([header] + terms, "l" + "r" * (len(header) - 1))
+    parts = [r"\displaystyle " + title, path_table, term_table] + tail
+    return r"\begin{array}{l} " + r" \\[1ex] ".join(parts) + r" \end{array}"
 
 
 def ledger_html(ledger, rows: int = 10) -> str:
-    """The ledger as HTML tables with LaTeX cells (typeset by Jupyter's MathJax).
+    r"""The ledger as HTML tables whose math cells are ``\( \displaystyle ... \)`` (typeset by Jupyter's MathJax).
 
     >>> import numpy as np, symcnn as sc
     >>> net = sc.presets.network_a()
@@ -115,31 +130,36 @@ def ledger_html(ledger, rows: int = 10) -> str:
         return "<tr>" + "".join(f"<{tag}>{html.escape(cell)}</{tag}>" for cell in cells) + "</tr>"
 
     def table(header, body, math_columns):
-        cells = [[rf"\({cell}\)" if k in math_columns else cell for k, cell in enumerate(line)] for line in body]
+        cells = [[rf"\(\displaystyle {cell}\)" if k in math_columns else cell for k, cell in enumerate(line)]
+                 for line in body]
         return ("<table>" + row([rf"\({h}\)" for h in header], "th")
                 + "".join(row(line, "td") for line in cells) + "</table>")
 
-    title, path, header, terms = _ledger_parts(ledger, rows)
+    title, path, header, terms = _ledger_parts(ledger, rows, number=_plain_number)
     shown = f", the {rows} largest shown" if len(ledger.terms) > rows else ""
-    return (f"<p>\\({html.escape(title)}\\) ({len(ledger.terms)} terms{shown})</p>"
+    return (f"<p>\\(\\displaystyle {html.escape(title)}\\) ({len(ledger.terms)} terms{shown})</p>"
             + table([r"\text{factor}", r"\text{formula}", r"\text{value}"], path, {0, 1})
             + table(header, terms, set()))
 
 
+def _rolled_equations(form) -> list:
+    """[(left, right)] of a rolled form: the general formula, then the chosen scalar's."""
+    def left(of, wrt):
+        return of if wrt is None else (of, wrt)
+
+    return [(left(form.of, form.wrt), form.general), (left(form.of_at, form.wrt_at), form.at)]
+
+
 def rolled_latex(form) -> str:
-    r"""LaTeX of a rolled form: the general formula, then the chosen scalar's (sums still rolled).
+    r"""LaTeX (bare math) of a rolled form: the general formula over the chosen scalar's (sums still rolled).
 
     >>> import symcnn as sc
     >>> from symcnn.inspect import rolled_form
     >>> net = sc.presets.network_a()
     >>> print(rolled_latex(rolled_form(net, net.graph.layer_nodes[0].pre_activations[0, 2, 3])))
-    {z^{(1)}}_{f,i,j} = \sum_{\substack{0 \leq c \leq 0\\0 \leq u \leq 2\\0 \leq v \leq 2}} {w^{(1)}}_{f,c,u,v} {x}_{c,i + u,j + v} \qquad {z^{(1)}}_{0,2,3} = \sum_{\substack{0 \leq c \leq 0\\0 \leq u \leq 2\\0 \leq v \leq 2}} {w^{(1)}}_{0,c,u,v} {x}_{c,u + 2,v + 3}
+    \begin{aligned} z^{(1)}_{f,i,j} &= \sum_{\substack{0 \leq c \leq 0\\0 \leq u \leq 2\\0 \leq v \leq 2}} w^{(1)}_{f,c,u,v} x_{c,i + u,j + v} \\ z^{(1)}_{0,2,3} &= \sum_{\substack{0 \leq c \leq 0\\0 \leq u \leq 2\\0 \leq v \leq 2}} w^{(1)}_{0,c,u,v} x_{c,u + 2,v + 3} \end{aligned}
     """
-    def side(of, wrt):
-        return sympy.latex(of) if wrt is None else _derivative_latex(of, wrt)
-
-    return (f"{side(form.of, form.wrt)} = {sympy.latex(form.general)} \\qquad "
-            f"{side(form.of_at, form.wrt_at)} = {sympy.latex(form.at)}")
+    return equations_latex(_rolled_equations(form))
 
 
 def rolled_text(form) -> str:
@@ -150,18 +170,10 @@ def rolled_text(form) -> str:
     >>> net = sc.presets.network_a()
     >>> a = net.graph.layer_nodes[0].outputs[0, 2, 3]
     >>> print(rolled_text(rolled_form(net, a, net.graph.layer_nodes[0].pre_activations[0, 2, 3])))
-    ∂a⁽¹⁾[f, i, j]/∂z⁽¹⁾[f, i, j] = (1 - a⁽¹⁾[f, i, j])⋅a⁽¹⁾[f, i, j]
-    ∂a⁽¹⁾[0, 2, 3]/∂z⁽¹⁾[0, 2, 3] = (1 - a⁽¹⁾[0, 2, 3])⋅a⁽¹⁾[0, 2, 3]
+    ∂a⁽¹⁾[f, i, j]/∂z⁽¹⁾[f, i, j] = a⁽¹⁾[f, i, j]⋅(1 - a⁽¹⁾[f, i, j])
+    ∂a⁽¹⁾[0, 2, 3]/∂z⁽¹⁾[0, 2, 3] = a⁽¹⁾[0, 2, 3]⋅(1 - a⁽¹⁾[0, 2, 3])
     """
-    def side(of, wrt):
-        of, wrt = (formula_text(s, one_line=True) if s is not None else None for s in (of, wrt))
-        return of if wrt is None else f"∂{of}/∂{wrt}"
-
-    lines = []
-    for of, wrt, right in [(form.of, form.wrt, form.general), (form.of_at, form.wrt_at, form.at)]:
-        lines.append(sympy.pretty(sympy.Eq(ShownName(side(of, wrt)), as_text_symbols(right), evaluate=False),
-                                  use_unicode=True, wrap_line=False))
-    return "\n".join(lines)
+    return "\n".join(formula_text(right, left=left) for left, right in _rolled_equations(form))
 
 
 def costs_text(rows) -> str:
