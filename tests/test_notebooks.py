@@ -10,8 +10,12 @@ import os
 import re
 from pathlib import Path
 
+from unittest import mock
+
 import pytest
 from conftest import MNIST_DIRECTORY
+
+from tests import katex
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -27,19 +31,41 @@ def cells_without_pictures(notebook) -> list[str]:
             and not any("image/png" in output.get("data", {}) for output in cell.outputs)]
 
 
+MARKDOWN_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$", flags=re.DOTALL)  # $$display$$ or $inline$
+
+
+def formulas_in(notebook) -> list[str]:
+    """Every formula a reader sees: the markdown's $...$ and $$...$$, and each output's LaTeX and HTML math."""
+    formulas = []
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            source = re.sub(r"`[^`]*`", "", cell.source)  # code spans hold no math
+            formulas += [display or inline for display, inline in MARKDOWN_MATH.findall(source)]
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/latex" in data:
+                formulas.append(katex.unwrap_display_math(data["text/latex"]))
+            if "\\(" in data.get("text/html", ""):
+                formulas += katex.math_in_html(data["text/html"])
+    return formulas
+
+
 def run_notebook(name: str, timeout: int = 600) -> dict:
     """Execute ``notebooks/<name>`` in a fresh kernel (matplotlib's default backend there, as in Jupyter),
-    check that every plotting cell shows a picture, and return its RESULTS."""
+    check that every plotting cell shows a picture and that KaTeX renders every formula, and return RESULTS."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell("import json; print(json.dumps(RESULTS, default=float))"))
-    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     # the notebooks find MNIST through symcnn.data.mnist_directory(), which reads SYMCNN_MNIST
-    os.environ["SYMCNN_MNIST"] = str(MNIST_DIRECTORY)
+    environment = {"PYDEVD_DISABLE_FILE_VALIDATION": "1", "SYMCNN_MNIST": str(MNIST_DIRECTORY)}
     client = nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                                      resources={"metadata": {"path": str(NOTEBOOKS)}})
-    client.execute()
+    with mock.patch.dict(os.environ, environment):  # the kernel inherits this environment
+        client.execute()
     missing = cells_without_pictures(notebook)
     assert not missing, f"{name}: plotting cells without a picture: {missing}"
+    katex.install()
+    katex.assert_renders(formulas_in(notebook))
     output = notebook.cells[-1].outputs[0]["text"]
     return json.loads(output)
 
@@ -191,3 +217,11 @@ def test_inspecting_derivatives():
     assert results["c_has_function"]
     assert results["export_value"] == pytest.approx(results["engine_value"], rel=1e-12)
     assert results["r_weight_name"] == "l1m1w1" and results["r_text"] == "l1m1w3*inp_5"  # w x, as z = sum w x
+
+
+def test_formulas_are_collected_from_markdown_and_outputs():
+    text = nbformat.v4.new_markdown_cell("The sum $z = \\sum_k w_k x_k$ and $$a = \\sigma(z)$$, not `$HOME`.")
+    shown = nbformat.v4.new_code_cell("show(z)", outputs=[nbformat.v4.new_output(
+        "execute_result", data={"text/latex": "$\\displaystyle x_{0}$", "text/html": "<td>\\(y_{1}\\)</td>"})])
+    notebook = nbformat.v4.new_notebook(cells=[text, shown])
+    assert formulas_in(notebook) == ["z = \\sum_k w_k x_k", "a = \\sigma(z)", "x_{0}", "y_{1}"]
