@@ -159,7 +159,7 @@ def rolled_latex(*forms) -> str:
     >>> from symcnn.inspect import rolled_form
     >>> net = sc.presets.network_a()
     >>> print(rolled_latex(rolled_form(net, net.graph.layer_nodes[0].pre_activations[0, 2, 3])))
-    \begin{aligned} z^{(1)}_{f,i,j} &= \sum_{\substack{0 \leq c \leq 0\\0 \leq u \leq 2\\0 \leq v \leq 2}} w^{(1)}_{f,c,u,v} x_{c,i + u,j + v} \\ z^{(1)}_{0,2,3} &= \sum_{\substack{0 \leq c \leq 0\\0 \leq u \leq 2\\0 \leq v \leq 2}} w^{(1)}_{0,c,u,v} x_{c,u + 2,v + 3} \end{aligned}
+    \begin{aligned} z^{(1)}_{f,i,j} &= \sum_{c=0}^{0}\sum_{u=0}^{2}\sum_{v=0}^{2} w^{(1)}_{f,c,u,v} x_{c,i + u,j + v} \\ z^{(1)}_{0,2,3} &= \sum_{c=0}^{0}\sum_{u=0}^{2}\sum_{v=0}^{2} w^{(1)}_{0,c,u,v} x_{c,u + 2,v + 3} \end{aligned}
     """
     return equations_latex([equation for form in forms for equation in _rolled_equations(form)])
 

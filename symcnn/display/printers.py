@@ -128,6 +128,13 @@ class LatexPrinter(_TextbookOrder, _SympyLatexPrinter):
             return f"{label[:-1]}_{{{indices}}}}}"
         return f"{label}_{{{indices}}}"
 
+    def _print_Sum(self, expr):
+        r"""One sum sign per index with its limits, as a textbook nests them: \sum_{u=0}^{2}\sum_{v=0}^{2}."""
+        signs = "".join(rf"\sum_{{{self._print(i)}={self._print(low)}}}^{{{self._print(high)}}}"
+                        for i, low, high in expr.limits)
+        summand = self._print(expr.function)
+        return f"{signs} {summand}" if not expr.function.is_Add else rf"{signs} \left({summand}\right)"
+
     minus, times = "- ", " "
 
     def factor(self, factor, last: bool) -> str:
