@@ -9,6 +9,7 @@ import pytest
 import sympy
 
 import symcnn as sc
+from tests.conftest import network_c_off_the_kinks
 from symcnn import inspect as si
 from symcnn.codegen import argument_symbols
 from symcnn.losses import loss_of_logits
@@ -48,11 +49,7 @@ def net_a():
 
 @pytest.fixture(scope="module")
 def net_c():
-    net = sc.presets.network_c(seed=2)
-    rng = np.random.default_rng(3)  # nonzero biases: no pre-activation sits exactly on ReLU's kink
-    net.set_params({key: value if key != "conv1.bias" else rng.uniform(-0.2, 0.2, value.shape)
-                    for key, value in net.params.items()})
-    return net
+    return network_c_off_the_kinks(seed=2, bias_seed=3)
 
 
 @pytest.fixture(scope="module")
