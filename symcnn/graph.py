@@ -175,10 +175,12 @@ class SymbolicGraph:
 
     Parameters: ``input_shape`` (C, H, W), ``layers`` (``Layer`` objects in order),
     ``loss`` (``"bce"``, ``"cross_entropy"`` or ``"mse"``), ``naming`` (``"symcnn"`` or ``"r"``),
-    ``max_build_cost`` (see :func:`check_build_budget`; None: :data:`DEFAULT_MAX_BUILD_COST`).
+    ``max_build_cost`` (see :func:`check_build_budget`; None: :data:`DEFAULT_MAX_BUILD_COST`),
+    ``progress`` (None, or a callable ``progress(cost)`` returning None or an object whose
+    ``update(layer=name)`` is called as each layer is built; the caller closes it).
     """
 
-    def __init__(self, input_shape, layers, loss, naming="symcnn", max_build_cost=None):
+    def __init__(self, input_shape, layers, loss, naming="symcnn", max_build_cost=None, progress=None):
         self.naming = naming
         self.input_shape = tuple(input_shape)
         for position, layer in enumerate(layers):
@@ -189,6 +191,7 @@ class SymbolicGraph:
                 raise TypeError(f"layers[{position}] must be a symcnn layer (Conv2D, Dense, ...), "
                                 f"got {type(layer).__name__}")
         self.build_cost = check_build_budget(self.input_shape, layers, max_build_cost)
+        shown = progress(self.build_cost) if progress is not None else None
         self.input_symbols = symbol_array(naming, "input", None, self.input_shape)
         self.nodes: list[LayerNode] = []
         inputs, number = self.input_symbols, 0
@@ -197,6 +200,8 @@ class SymbolicGraph:
             number = node.number or number
             self.nodes.append(node)
             inputs = node.outputs
+            if shown is not None:
+                shown.update(layer=node.name)
         self._check_last_layer(loss)
         self.loss = loss
         self.output_symbols = self.nodes[-1].outputs.reshape(-1)

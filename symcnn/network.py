@@ -21,10 +21,14 @@ import numpy as np
 
 from . import chainrule, derivation, inspect, persistence, train
 from .checks import check_int
+from .display.progress import ProgressBar
 from .evaluate import CompiledNetwork, UnrolledEvaluator
 from .graph import SymbolicGraph
 from .initializers import initialize
 from .naming import check_scheme
+
+#: Builds estimated at this cost or more (about a second, see graph.estimated_build_cost) show a progress bar.
+BUILD_PROGRESS_FROM = 100_000
 
 #: A training step is refused if it would leave a parameter array whose Euclidean norm
 #: reaches this (or is NaN/inf): then every entry is below 10^150, and a sum of up to 10^8
@@ -85,9 +89,23 @@ class Network:
         self.layers = list(layers)
         self.naming = check_scheme(naming)
         self.seed = check_int(seed, "seed", allow_none=True, minimum=0)
-        self.graph = SymbolicGraph(self.input_shape, self.layers, loss, naming, max_build_cost)
-        self.loss_name = loss
-        self.compiled = CompiledNetwork(self.graph)
+        bar = []  # the build's progress bar, opened once the graph knows the build's cost
+
+        def build_progress(cost):
+            if cost >= BUILD_PROGRESS_FROM:
+                bar.append(ProgressBar(len(self.layers) + 1, "building", unit="layer"))
+                return bar[0]
+            return None
+
+        try:
+            self.graph = SymbolicGraph(self.input_shape, self.layers, loss, naming, max_build_cost, build_progress)
+            self.loss_name = loss
+            self.compiled = CompiledNetwork(self.graph)
+            if bar:
+                bar[0].update(layer="compiled")
+        finally:
+            if bar:
+                bar[0].close()
         self._params = self._initial_params(np.random.default_rng(seed))
         self.history: list[float] = []
         self.accuracy_history: list[float] = []

@@ -68,3 +68,16 @@ def test_benchmark_progress_counts_every_measurement(capsys, progress_on):
     assert results["rows"][0][0] == "A"
     err = capsys.readouterr().err
     assert ("3/3" in err.splitlines()[-1]) if progress_on else err == ""
+
+
+def test_a_long_build_shows_its_progress_layer_by_layer(monkeypatch, capsys):
+    def small_network():
+        return sc.Network((1, 6, 6), [sc.Conv2D(2, 3, activation="relu"), sc.Flatten(),
+                                      sc.Dense(2, activation="softmax")], loss="cross_entropy")
+
+    small_network()
+    assert capsys.readouterr().err == ""  # a quick build draws nothing
+    monkeypatch.setattr("symcnn.network.BUILD_PROGRESS_FROM", 0)  # as if the build were long
+    small_network()
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("building: 100%") and "4/4" in last and "layer=compiled" in last  # 3 layers, compiling
