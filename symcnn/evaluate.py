@@ -36,7 +36,7 @@ import sympy
 
 from . import chainrule
 from .differentiate import derive_template, local_partials, partials_of
-from .functions import FirstMax
+from .functions import FirstMax, expand_definitions
 from .layers import ALPHA, ZETA
 from .losses import loss_of_logits, output_probabilities
 
@@ -84,15 +84,23 @@ def compile_expressions(arguments, expressions):
     """Compile expressions of ``arguments`` into one numpy function (the only lambdify call).
 
     ``arguments`` is a list whose items are symbols or lists of symbols (a list is passed
-    as one sequence). Common subexpressions are shared (``cse=True``); the generated
+    as one sequence). Defined functions (user activations and losses) are replaced by their
+    definitions first. Common subexpressions are shared (``cse=True``); the generated
     docstring is kept short, since printing huge expressions into it is costly.
 
     >>> x, y = sympy.symbols("x y")
     >>> compile_expressions([x, y], [x * y, x + y])(2.0, 3.0)
     [6.0, 5.0]
     """
-    return sympy.lambdify(arguments, expressions, modules=[NUMPY_IMPLEMENTATIONS, "numpy"],
+    return sympy.lambdify(arguments, _expand_nested(expressions), modules=[NUMPY_IMPLEMENTATIONS, "numpy"],
                           cse=True, docstring_limit=0)
+
+
+def _expand_nested(expressions):
+    """Nested lists of expressions, each with its defined functions replaced by their definitions."""
+    if isinstance(expressions, (list, tuple)):
+        return [_expand_nested(e) for e in expressions]
+    return expand_definitions(expressions)
 
 
 def _check_affine_structure(node):

@@ -159,3 +159,76 @@ class FirstMax(sympy.Function):
     def _latex(self, printer):
         entries = ", ".join(printer._print(a) for a in self.args[1:])
         return rf"\mathbf{{1}}\left[\operatorname{{argmax}}\left({entries}\right) = {self.args[0]}\right]"
+
+
+class DefinedFunction(sympy.Function):
+    """A function defined by an expression of its variables (a user's activation or loss).
+
+    It prints by its name (``latex_name`` in LaTeX), is differentiated through its
+    definition, and is replaced by its definition (:func:`expand_definitions`) before
+    anything is evaluated or exported. Subclasses are made by :func:`defined_function`.
+    """
+
+    variables: tuple = ()
+    definition: sympy.Expr = sympy.S.Zero
+    latex_name = ""
+
+    @classmethod
+    def eval(cls, *args):
+        if args and all(arg.is_number for arg in args):  # numbers in: the definition's value
+            return cls.definition_at(args)
+        return None
+
+    @classmethod
+    def definition_at(cls, args) -> sympy.Expr:
+        """The definition with the variables replaced by ``args``."""
+        return cls.definition.xreplace(dict(zip(cls.variables, args)))
+
+    @classmethod
+    def partial(cls, argindex: int) -> sympy.Expr:
+        """d definition / d (variable number ``argindex``, from 1), derived by sympy once."""
+        if argindex not in cls.derived:
+            cls.derived[argindex] = sympy.diff(cls.definition, cls.variables[argindex - 1])
+        return cls.derived[argindex]
+
+    def fdiff(self, argindex=1):
+        return self.partial(argindex).xreplace(dict(zip(self.variables, self.args)))
+
+    def _eval_evalf(self, precision):
+        return self.definition_at(self.args)._eval_evalf(precision)
+
+    def _latex(self, printer):
+        return rf"{self.latex_name}\left({', '.join(printer._print(a) for a in self.args)}\right)"
+
+
+def defined_function(name: str, variables, definition, latex_name: str) -> type:
+    """A new :class:`DefinedFunction` called ``name``: ``name(*variables) = definition``.
+
+    >>> z = sympy.Symbol("z", real=True)
+    >>> swish = defined_function("swish", (z,), z * Sigmoid(z), r"\\operatorname{swish}")
+    >>> x = sympy.Symbol("x")
+    >>> swish(x), sympy.diff(swish(x), x)
+    (swish(x), x*(1 - Sigmoid(x))*Sigmoid(x) + Sigmoid(x))
+    >>> sympy.latex(swish(x))
+    '\\\\operatorname{swish}\\\\left(x\\\\right)'
+    >>> expand_definitions(swish(x) + 1)
+    x*Sigmoid(x) + 1
+
+    Parameters: ``name`` (an identifier), ``variables`` (the symbols ``definition`` is
+    written in, in argument order), ``definition`` (a sympy expression), ``latex_name``.
+    """
+    variables = tuple(variables)
+    return type(name, (DefinedFunction,), {"nargs": len(variables), "variables": variables,
+                                           "definition": definition, "latex_name": latex_name, "derived": {}})
+
+
+def expand_definitions(expression):
+    """``expression`` with every :class:`DefinedFunction` replaced by its definition, at any depth.
+
+    Leaves an expression without defined functions (or a non-sympy value) as it is.
+    """
+    if not isinstance(expression, sympy.Basic) or not expression.has(DefinedFunction):
+        return expression
+    while expression.has(DefinedFunction):  # a definition may hold other defined functions
+        expression = expression.replace(lambda e: isinstance(e, DefinedFunction), lambda e: e.definition_at(e.args))
+    return expression
