@@ -42,6 +42,34 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _check_writable_directory(directory: Path, text: str) -> None:
+    """Raise ArgumentTypeError unless ``directory`` (where ``text`` would be written) is a writable directory."""
+    shown = repr(str(directory))
+    if not directory.is_dir():
+        problem = f"{shown} is not a directory" if directory.exists() else f"the directory {shown} does not exist"
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: {problem}")
+    if not os.access(directory, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: the directory {shown} is not writable")
+
+
+def _output_file(text: str) -> Path:
+    """A file path whose directory exists and is writable, checked before any work starts."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a directory; give a file name such as {str(path / 'demo.png')!r}")
+    _check_writable_directory(path.parent, text)
+    return path
+
+
+def _output_directory(text: str) -> Path:
+    """A directory that exists or can be created: its nearest existing ancestor is a writable directory."""
+    path = existing = Path(text)
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    _check_writable_directory(existing, text)
+    return path
+
+
 def run_demo(args) -> int:
     """Train network A on a real photo and save its hidden representations before and after."""
     import numpy as np
@@ -64,6 +92,7 @@ def run_demo(args) -> int:
     display.echo(f"final loss {net.loss(image, 1.0):.6f}")
     display.plot_representations(image, before, hidden(), args.out,
                                  title=f"network A, {args.steps} steps at lr {args.lr}")
+    args.saved.append(args.out)
     display.echo(f"wrote {args.out}")
     return 0
 
@@ -145,9 +174,9 @@ def run_train(args) -> int:
                                             ("--train", args.train), ("--test", args.test)) if value is not None]
         if ignored:
             display.echo(f"note: preset a trains on one photo; ignoring {', '.join(ignored)}", sys.stderr)
-    (train_x, train_y), (test_x, test_y) = _preset_data(preset, args.data, args.train, args.test)
-    out = Path(args.out)
+    out = args.out
     out.mkdir(parents=True, exist_ok=True)
+    (train_x, train_y), (test_x, test_y) = _preset_data(preset, args.data, args.train, args.test)
     lr = recipe["lr"] if args.lr is None else args.lr
     epochs = recipe["epochs"] if args.epochs is None else args.epochs
     batch_size = recipe["batch_size"] if preset == "a" or args.batch_size is None else args.batch_size
@@ -164,7 +193,9 @@ def run_train(args) -> int:
                  f"accuracy on the {which} {net.accuracy(test_x, test_y):.4f}; {seconds:.1f} s")
     model, curve = out / f"{preset}.symcnn", out / f"{preset}-loss.png"
     net.save(model)
+    args.saved.append(model)
     display.plot_loss_curve(history, curve, title=f"network {preset.upper()}, lr {lr:g}")
+    args.saved.append(curve)
     display.echo(f"saved model {model}")
     display.echo(f"saved loss curve {curve}")
     return 0
@@ -281,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--steps", type=_positive_int, default=20, help="gradient steps (default 20)")
     demo.add_argument("--lr", type=_positive_float, default=0.1, help="learning rate (default 0.1)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the initial weights (default 0)")
-    demo.add_argument("--out", default="symcnn-demo.png", help="PNG to write (default symcnn-demo.png)")
+    demo.add_argument("--out", type=_output_file, default="symcnn-demo.png",
+                      help="PNG to write (default symcnn-demo.png); its directory must exist")
     demo.set_defaults(run=run_demo)
     train = commands.add_parser(
         "train", help="train a preset network; save the model and a loss curve",
@@ -304,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--test", type=_index_range, metavar="START:STOP",
                        help="test image indices (default: b 9000:10000, c 8000:10000, d 50:250 of digits 3 and 6)")
     train.add_argument("--seed", type=int, default=0, help="seed of the initial weights and shuffling (default 0)")
-    train.add_argument("--out", default="symcnn-out", metavar="DIR",
+    train.add_argument("--out", type=_output_directory, default="symcnn-out", metavar="DIR",
                        help="directory for the model and the loss curve (default ./symcnn-out)")
     train.set_defaults(run=run_train)
     inspect = commands.add_parser(
@@ -350,8 +382,13 @@ def main(argv=None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.saved = []  # files written so far, for the line after a Ctrl-C
     try:
         return args.run(args)
+    except KeyboardInterrupt:
+        saved = f"saved {', '.join(map(str, args.saved))}" if args.saved else "nothing was saved"
+        display.echo(f"symcnn {args.command}: interrupted; {saved}", sys.stderr)
+        return 130  # 128 + SIGINT, as shells report it
     except BrokenPipeError:  # e.g. piped into head: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

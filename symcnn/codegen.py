@@ -26,6 +26,7 @@ import sympy
 from sympy.printing.c import C99CodePrinter, get_math_macros
 from sympy.printing.numpy import NumPyPrinter
 
+from .checks import as_expression
 from .functions import DefinedFunction
 
 LANGUAGES = ("python", "c")
@@ -146,7 +147,7 @@ def argument_symbols(expression) -> list:
     [w__1_0, x_0]
     """
     expressions = expression if isinstance(expression, (list, tuple)) else [expression]
-    return sorted(set().union(*(sympy.sympify(e).free_symbols for e in expressions)), key=lambda s: s.name)
+    return sorted(set().union(*(as_expression(e).free_symbols for e in expressions)), key=lambda s: s.name)
 
 
 def _straight_line(expressions):
@@ -206,7 +207,7 @@ def export(expression, language: str = "python", name: str = "derivative", argum
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name.startswith(("symcnn_", "cse_")):
         raise ValueError(f"function name {name!r} is not an identifier free for it")
     several = isinstance(expression, (list, tuple))
-    expressions = [sympy.sympify(e) for e in (expression if several else [expression])]
+    expressions = [as_expression(e) for e in (expression if several else [expression])]
     arguments = argument_symbols(expressions) if arguments is None else list(arguments)
     missing = set().union(*(e.free_symbols for e in expressions)) - set(arguments)
     if missing:

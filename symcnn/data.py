@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import gzip
 import math
+import warnings
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-from .checks import check_path
+from .checks import check_bool, check_int, check_path
 
 __all__ = ["load_image", "load_mnist", "one_hot", "read_idx", "sample_image", "split"]
 
@@ -38,9 +39,17 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _IMAGES_MAGIC = 0x0803  # 2051
 _LABELS_MAGIC = 0x0801  # 2049
 _EXTRAS_HINT = 'pip install "symcnn[plots]"'
+#: :func:`read_idx` and :func:`load_mnist` refuse a file whose header declares more data bytes
+#: than this (1 GiB; MNIST's training images are 47 MB), before reading any of it; a
+#: gzipped file is decompressed as a stream and never past the declared size + 1 byte.
+MAX_IDX_BYTES = 2 ** 30
+#: :func:`load_image` refuses an image of more pixels than this (width x height read from its
+#: header, before decoding): 50 million, a 50-megapixel photo. Pillow's own limit
+#: (``PIL.Image.MAX_IMAGE_PIXELS``) applies too and is reported the same way.
+MAX_IMAGE_PIXELS = 50_000_000
 
 
-def read_idx(path) -> np.ndarray:
+def read_idx(path, max_bytes=None) -> np.ndarray:
     """Read an IDX file, gzipped or raw, into an array of the header's type and shape.
 
     >>> import tempfile
@@ -53,62 +62,82 @@ def read_idx(path) -> np.ndarray:
            [3, 4, 5]], dtype=uint8)
     >>> folder.cleanup()
 
-    Parameters: ``path`` (str or path-like) of the file. Gzip is recognised by its magic
-    bytes 1f 8b, whatever the file's name. The result is a writable native-endian copy.
+    Parameters: ``path`` (str or path-like) of the file; ``max_bytes``: the most data bytes
+    a header may declare (None: :data:`MAX_IDX_BYTES`, 1 GiB). Gzip is recognised by its
+    magic bytes 1f 8b, whatever the file's name, and decompressed as a stream: never more
+    than the declared bytes + 1 are read. The result is a writable native-endian copy.
     Raises ValueError naming the file when it is missing, is not valid gzip, has a bad
-    header, or holds more or fewer data bytes than its header announces.
+    header, declares more than ``max_bytes``, or holds more or fewer data bytes than its
+    header announces.
     """
-    return _read_idx(path)[1]
+    return _read_idx(path, max_bytes)[1]
 
 
-def _read_idx(path) -> tuple[int, np.ndarray]:
+def _read_idx(path, max_bytes=None) -> tuple[int, np.ndarray]:
     """(magic number, array) of an IDX file; see :func:`read_idx`."""
     path = check_path(path, "path")
+    max_bytes = MAX_IDX_BYTES if max_bytes is None else check_int(max_bytes, "max_bytes", minimum=0)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            gzipped = file.read(2) == _GZIP_MAGIC
+            file.seek(0)
+            stream = gzip.GzipFile(fileobj=file, mode="rb") if gzipped else file
+            return _parse_idx(lambda count: _read_at_most(stream, count, path, gzipped), path, max_bytes)
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
     except OSError as error:
         raise ValueError(f"{path}: cannot read ({error.strerror or error})") from None
-    if raw[:2] == _GZIP_MAGIC:
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as error:
-            # BadGzipFile (an OSError) for a bad CRC or header, zlib.error for a damaged
-            # stream, EOFError for a cut-off one.
-            raise ValueError(f"{path}: corrupted gzip data ({error})") from None
 
-    if len(raw) < 4:
-        raise ValueError(f"{path}: too short for an IDX header (at least 4 bytes, found {len(raw)})")
-    if raw[0] != 0 or raw[1] != 0:
+
+def _read_at_most(stream, count: int, path: Path, gzipped: bool) -> bytes:
+    try:
+        return stream.read(count)
+    except (OSError, EOFError, zlib.error) as error:
+        if not gzipped:
+            raise
+        # BadGzipFile (an OSError) for a bad CRC or header, zlib.error for a damaged
+        # stream, EOFError for a cut-off one.
+        raise ValueError(f"{path}: corrupted gzip data ({error})") from None
+
+
+def _parse_idx(read, path: Path, max_bytes: int) -> tuple[int, np.ndarray]:
+    """(magic number, array) from ``read(count)``, which returns at most ``count`` bytes."""
+    start = read(4)
+    if len(start) < 4:
+        raise ValueError(f"{path}: too short for an IDX header (at least 4 bytes, found {len(start)})")
+    if start[0] != 0 or start[1] != 0:
         raise ValueError(f"{path}: not an IDX file (the first two bytes must be zero, "
-                         f"found {raw[0]:#04x} {raw[1]:#04x})")
-    type_code, ndim = raw[2], raw[3]
+                         f"found {start[0]:#04x} {start[1]:#04x})")
+    type_code, ndim = start[2], start[3]
     if type_code not in _IDX_TYPES:
         known = ", ".join(f"{code:#04x} ({dtype.name})" for code, dtype in _IDX_TYPES.items())
         raise ValueError(f"{path}: unsupported IDX type code {type_code:#04x} (known: {known})")
     if ndim == 0:
         raise ValueError(f"{path}: IDX header declares 0 dimensions (at least 1 needed)")
-    header_bytes = 4 + 4 * ndim
-    if len(raw) < header_bytes:
-        raise ValueError(f"{path}: truncated IDX header ({ndim} dims need {header_bytes} bytes, "
-                         f"file has {len(raw)})")
+    sizes = read(4 * ndim)
+    if len(sizes) < 4 * ndim:
+        raise ValueError(f"{path}: truncated IDX header ({ndim} dims need {4 + 4 * ndim} bytes, "
+                         f"file has {4 + len(sizes)})")
 
-    shape = tuple(int(size) for size in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    shape = tuple(int(size) for size in np.frombuffer(sizes, ">u4"))
     dtype = _IDX_TYPES[type_code]
     expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
-    actual = len(raw) - header_bytes
-    if actual != expected:
-        problem = "truncated" if actual < expected else "too long"
+    if expected > max_bytes:
+        raise ValueError(f"{path}: header declares shape {shape} of {dtype.name}, i.e. {expected:,} data "
+                         f"bytes, more than max_bytes={max_bytes:,} (symcnn.data.MAX_IDX_BYTES); nothing "
+                         "was read. Pass a larger max_bytes if the file is really that big")
+    data = read(expected + 1)  # one byte more tells a too-long file, without reading the rest
+    if len(data) != expected:
+        problem, found = ("truncated", len(data)) if len(data) < expected else ("too long", "more")
         raise ValueError(f"{path}: {problem}: header says shape {shape} of {dtype.name}, "
-                         f"i.e. {expected} data bytes, but the file has {actual}")
-    data = np.frombuffer(raw, dtype, count=math.prod(shape), offset=header_bytes)
+                         f"i.e. {expected} data bytes, but the file has {found}")
+    array = np.frombuffer(data, dtype).reshape(shape)
     magic = type_code * 256 + ndim
-    return magic, data.reshape(shape).astype(dtype.newbyteorder("="))
+    return magic, array.astype(dtype.newbyteorder("="))
 
 
 def load_mnist(directory, prefix: str = "t10k", classes=None, crop=None,
-               scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
+               scale: bool = True, max_bytes=None) -> tuple[np.ndarray, np.ndarray]:
     """Load an MNIST images/labels pair from a directory as (N, 1, H, W) float64 and (N,) int64.
 
     >>> import tempfile
@@ -138,7 +167,8 @@ def load_mnist(directory, prefix: str = "t10k", classes=None, crop=None,
     is kept, and each class must occur in the labels file;
     ``crop``: optional (height, width) of the top-left crop, e.g. ``(27, 27)`` drops the
     last row and column of MNIST's 28x28;
-    ``scale``: divide the pixels by 255 so they lie in [0, 1] (else 0..255, still float64).
+    ``scale``: divide the pixels by 255 so they lie in [0, 1] (else 0..255, still float64);
+    ``max_bytes``: the most data bytes each file's header may declare (see :func:`read_idx`).
 
     Raises ValueError naming the path for a missing directory or file, a wrong magic
     number, disagreeing image and label counts, an unknown class, a crop larger than the
@@ -152,11 +182,12 @@ def load_mnist(directory, prefix: str = "t10k", classes=None, crop=None,
     if not directory.is_dir():
         raise ValueError(f"MNIST directory {directory} does not exist or is not a directory "
                          f"(looked for {looked_for} in it)")
+    scale = check_bool(scale, "scale")
     images_path, labels_path = (_find_file(directory, name, looked_for) for name in names)
 
-    images_magic, images = _read_idx(images_path)
+    images_magic, images = _read_idx(images_path, max_bytes)
     _check_magic(images_path, images_magic, _IMAGES_MAGIC, "images (uint8, 3 dims)")
-    labels_magic, labels = _read_idx(labels_path)
+    labels_magic, labels = _read_idx(labels_path, max_bytes)
     _check_magic(labels_path, labels_magic, _LABELS_MAGIC, "labels (uint8, 1 dim)")
     if len(images) != len(labels):
         raise ValueError(f"count mismatch: {images_path} has {len(images)} images but "
@@ -289,7 +320,7 @@ def split(images, labels, train, test):
             (images[test_start:test_stop], labels[test_start:test_stop]))
 
 
-def load_image(path, size=(27, 27), channel: int = 0) -> np.ndarray:
+def load_image(path, size=(27, 27), channel: int = 0, max_pixels=None) -> np.ndarray:
     """Read a PNG/JPEG photo as a float64 (1, H, W) array in [0, 1]: one colour channel, resized.
 
     >>> import tempfile
@@ -307,8 +338,11 @@ def load_image(path, size=(27, 27), channel: int = 0) -> np.ndarray:
     bilinear resize; ``channel``: the colour channel kept (0 = red, as the reference does;
     a grayscale image has only channel 0). Palette, bilevel, CMYK and other 8-bit modes
     are converted to RGB(A) first; 16-bit and float images are refused (dividing by 255
-    would not give [0, 1]). Raises ValueError naming the path for a missing or non-image
-    file; ImportError if Pillow is not installed.
+    would not give [0, 1]); ``max_pixels``: the most pixels (width x height, read from the
+    file's header before anything is decoded) an image may have (None:
+    :data:`MAX_IMAGE_PIXELS`, 50 million). Raises ValueError naming the path for a missing
+    or non-image file or one beyond ``max_pixels`` or Pillow's own decompression-bomb limit;
+    ImportError if Pillow is not installed.
     """
     try:
         from PIL import Image, UnidentifiedImageError
@@ -318,13 +352,24 @@ def load_image(path, size=(27, 27), channel: int = 0) -> np.ndarray:
     height, width = _pair_of_positive_ints(size, "size")
     if not _is_int(channel):
         raise TypeError(f"channel must be an int, got {type(channel).__name__}")
+    max_pixels = MAX_IMAGE_PIXELS if max_pixels is None else check_int(max_pixels, "max_pixels")
     if not path.is_file():
         raise ValueError(f"{path}: no such image file")
     try:
-        with Image.open(path) as image:
-            image.load()  # decode now, so a damaged file fails here, inside the try
-            image = _eight_bit(image, path)
-            resized = image.resize((width, height), Image.Resampling.BILINEAR)  # Pillow takes (w, h)
+        with warnings.catch_warnings():  # Pillow warns (and later refuses) on huge images: one error
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:  # reads the header only
+                columns, rows = image.size
+                if columns * rows > max_pixels:
+                    raise ValueError(f"{path}: {columns}x{rows} = {columns * rows:,} pixels, more than "
+                                     f"max_pixels={max_pixels:,} (symcnn.data.MAX_IMAGE_PIXELS); nothing was "
+                                     "decoded. Pass a larger max_pixels if the image is really that big")
+                image.load()  # decode now, so a damaged file fails here, inside the try
+                image = _eight_bit(image, path)
+                resized = image.resize((width, height), Image.Resampling.BILINEAR)  # Pillow takes (w, h)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ValueError(f"{path}: too many pixels to decode safely ({error}; Pillow's limit is "
+                         "PIL.Image.MAX_IMAGE_PIXELS)") from None
     except UnidentifiedImageError:
         raise ValueError(f"{path}: not an image file Pillow can read") from None
     except OSError as error:

@@ -18,6 +18,7 @@ Sigmoid(z__1_0_1_1)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,76 @@ from .naming import make_symbol, symbol_array
 DEFAULT_MAX_UNROLLED_TERMS = 100_000
 #: Rough cost of unrolled building and compiling per term (network A: 29,192 terms in 9 s on 2 cores).
 SECONDS_PER_UNROLLED_TERM = 3e-4
+
+#: Building a network (symbols, templates, derivation, compiling) is refused before it starts
+#: beyond this cost (see :func:`estimated_build_cost`): about half a minute. Presets A-D cost
+#: 13k-78k, a 3x64x64 two-convolution network about 470k; a Dense layer on 1x1500x1500
+#: pixels 74 million (about 12 minutes). Callers pass a larger ``max_build_cost``.
+DEFAULT_MAX_BUILD_COST = 3_000_000
+#: One template term (one generic input xi of a conv, dense or pooling template: sympy builds
+#: its sum, differentiates it and keeps a substitution table) costs about as much as this many
+#: named scalars. Measured: 1x400x400 -> Dense(2) (480k scalars, 160k terms) 62 s; 3x64x64
+#: conv-pool-conv-pool-dense (279k scalars, 6.5k terms) 3.4 s; network C 0.7 s.
+BUILD_COST_PER_TEMPLATE_TERM = 30
+#: Seconds of building per unit of cost on the machine it was measured on (2 shared cores).
+SECONDS_PER_BUILD_COST = 1e-5
+
+
+def estimated_build_cost(input_shape, layers) -> tuple[int, int, int]:
+    """(cost, named scalars, template terms) of building a network, from its shapes alone.
+
+    cost = named scalars + ``BUILD_COST_PER_TEMPLATE_TERM`` x template terms, where the named
+    scalars are every pixel, weight, bias, z, a, target and the loss, and a layer's template
+    terms are its template's generic inputs + 1. Python ints throughout, so absurd sizes
+    give an absurd number, not an overflow or a MemoryError.
+
+    >>> from symcnn.layers import Conv2D, Dense, Flatten
+    >>> estimated_build_cost((1, 4, 4), [Conv2D(1, 3, bias=False), Flatten(), Dense(1)])
+    (492, 42, 15)
+    """
+    shape, scalars, terms = tuple(input_shape), math.prod(input_shape) + 1, 0  # pixels and the loss
+    for layer in layers:
+        output_shape = layer.output_shape(shape)
+        if not isinstance(layer, Flatten):
+            outputs = math.prod(output_shape)
+            parameters = sum(math.prod(size) for size in layer.parameter_shapes(shape).values())
+            scalars += outputs * (2 if layer.kind in ("conv", "dense") else 1) + parameters
+            terms += layer.template_size(shape) + 1
+        shape = output_shape
+    scalars += math.prod(shape)  # the targets
+    return scalars + BUILD_COST_PER_TEMPLATE_TERM * terms, scalars, terms
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("year", 3.15e7), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}s"
+    return f"{seconds:.0f} s"
+
+
+def check_build_budget(input_shape, layers, max_build_cost=None) -> int:
+    """Raise ``ValueError`` before anything is built if the network costs more than ``max_build_cost``.
+
+    ``max_build_cost=None`` means :data:`DEFAULT_MAX_BUILD_COST`. Returns the estimate
+    (:func:`estimated_build_cost`); the message gives it, a time guess and how to proceed.
+
+    >>> from symcnn.layers import Dense, Flatten
+    >>> check_build_budget((1, 1500, 1500), [Flatten(), Dense(2)])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: building this network would create about 6,750,009 named scalars and expand 2,250,001 template terms: ... pass max_build_cost=74250039 or more (to Network or symcnn.load)
+    """
+    max_build_cost = (DEFAULT_MAX_BUILD_COST if max_build_cost is None
+                      else check_int(max_build_cost, "max_build_cost"))
+    cost, scalars, terms = estimated_build_cost(input_shape, layers)
+    if cost > max_build_cost:
+        raise ValueError(f"building this network would create about {scalars:,} named scalars and expand "
+                         f"{terms:,} template terms: a cost of {cost:,} (scalars + "
+                         f"{BUILD_COST_PER_TEMPLATE_TERM} x terms), more than max_build_cost={max_build_cost:,}, "
+                         f"so nothing was built. Expect about {_duration(cost * SECONDS_PER_BUILD_COST)} of "
+                         f"building; to build it anyway pass max_build_cost={cost} or more (to Network or "
+                         "symcnn.load)")
+    return cost
 
 
 @dataclass
@@ -100,15 +171,13 @@ class SymbolicGraph:
     """Every named scalar of a network, layer by layer, and the loss.
 
     Parameters: ``input_shape`` (C, H, W), ``layers`` (``Layer`` objects in order),
-    ``loss`` (``"bce"``, ``"cross_entropy"`` or ``"mse"``), ``naming`` (``"symcnn"`` or ``"r"``).
+    ``loss`` (``"bce"``, ``"cross_entropy"`` or ``"mse"``), ``naming`` (``"symcnn"`` or ``"r"``),
+    ``max_build_cost`` (see :func:`check_build_budget`; None: :data:`DEFAULT_MAX_BUILD_COST`).
     """
 
-    def __init__(self, input_shape, layers, loss, naming="symcnn"):
+    def __init__(self, input_shape, layers, loss, naming="symcnn", max_build_cost=None):
         self.naming = naming
         self.input_shape = tuple(input_shape)
-        self.input_symbols = symbol_array(naming, "input", None, self.input_shape)
-        self.nodes: list[LayerNode] = []
-        inputs, number = self.input_symbols, 0
         for position, layer in enumerate(layers):
             if isinstance(layer, type) and issubclass(layer, Layer):
                 raise TypeError(f"layers[{position}] is the class {layer.__name__}, not a layer: "
@@ -116,6 +185,11 @@ class SymbolicGraph:
             if not isinstance(layer, Layer):
                 raise TypeError(f"layers[{position}] must be a symcnn layer (Conv2D, Dense, ...), "
                                 f"got {type(layer).__name__}")
+        self.build_cost = check_build_budget(self.input_shape, layers, max_build_cost)
+        self.input_symbols = symbol_array(naming, "input", None, self.input_shape)
+        self.nodes: list[LayerNode] = []
+        inputs, number = self.input_symbols, 0
+        for layer in layers:
             node = self._place(layer, inputs, None if isinstance(layer, Flatten) else number + 1)
             number = node.number or number
             self.nodes.append(node)
@@ -155,7 +229,12 @@ class SymbolicGraph:
             if node.layer.activation == "softmax":
                 raise ValueError(f"layer {node.number} ({node.layer.describe()}): softmax is only "
                                  "supported on the last layer")
-        check_loss(loss, self.nodes[-1].layer.activation)
+        last = self.nodes[-1]
+        if last.layer.activation == "softmax" and last.output_shape == (1,):
+            raise ValueError(f"layer {last.number} ({last.layer.describe()}): a softmax over one output is "
+                             f"identically 1, so nothing can be learned: {loss} after a softmax needs at least "
+                             "two outputs; for one output use Dense(1, activation='sigmoid') with loss='bce'")
+        check_loss(loss, last.layer.activation)
 
     @property
     def layer_nodes(self) -> list[LayerNode]:

@@ -27,11 +27,12 @@ import numpy as np
 import sympy
 
 from .chainrule import backpropagate, gradient_expression
+from .checks import as_expression, check_bool, check_int
 from .differentiate import derive_template, local_partials, partials_of
 from .evaluate import CompiledNetwork, ReadableOutputAdjoints, compile_expressions
 from .graph import DEFAULT_MAX_UNROLLED_TERMS
 from .layers import ALPHA, ZETA
-from .naming import adjoint_symbol, make_symbol
+from .naming import NamedScalar, adjoint_symbol, make_symbol, parse_name
 
 #: Building a nested (pasted-in) expression stops before it starts beyond this many operations.
 DEFAULT_MAX_NESTED_OPS = 200_000
@@ -129,12 +130,13 @@ def renamed(graph, expression, scheme: str):
     """
     roles = scalar_roles(graph)
     mapping = {}
-    for symbol in sympy.sympify(expression).free_symbols:
+    expression = as_expression(expression)
+    for symbol in expression.free_symbols:
         role = roles.get(symbol)
         if role is None:
             continue
         mapping[symbol] = _renamed_symbol(graph, role, scheme)
-    return sympy.sympify(expression).xreplace(mapping)
+    return expression.xreplace(mapping)
 
 
 def _renamed_symbol(graph, role: ScalarRole, scheme: str):
@@ -262,7 +264,7 @@ class Trace:
             container[()] = expression
         else:
             container[...] = expression
-        expressions = [sympy.sympify(e) for e in container.flat]
+        expressions = [_expression_or_name(self.graph, e) for e in container.flat]
         symbols = sorted(set().union(*(e.free_symbols for e in expressions)), key=lambda s: s.name)
         function = compile_expressions([symbols], expressions)
         count = len(self.inputs)
@@ -273,6 +275,22 @@ class Trace:
             values = values[0]
             return float(values) if values.ndim == 0 else values
         return values
+
+
+def _expression_or_name(graph, value):
+    """A sympy expression, or the named scalar a string names: parsed by symcnn.naming, never evaluated."""
+    if not isinstance(value, str):
+        return as_expression(value)
+    try:
+        parse_name(value)
+    except ValueError:
+        raise ValueError(f"expression {value!r} is not a symbol name: a string may only name one of the "
+                         "network's scalars, e.g. 'w__1_0_0_0_0' (symcnn never evaluates text as code; "
+                         "build expressions from net.weight_symbols(...) and net.graph's symbols)") from None
+    symbol = NamedScalar(value)
+    if symbol not in scalar_roles(graph):
+        raise ValueError(f"{value!r} is a symbol name but not a named scalar of this network")
+    return symbol
 
 
 def evaluate(net, expression, x, y=None):
@@ -288,7 +306,9 @@ def evaluate(net, expression, x, y=None):
     >>> round(evaluate(net, a * (1 - a), np.zeros((1, 27, 27))), 6)
     0.25
 
-    Parameters: ``net``; ``expression`` (sympy expression or array-like of them); ``x``; ``y``.
+    Parameters: ``net``; ``expression`` (sympy expression or array-like of them; a string
+    only as the name of one of the network's scalars, e.g. ``"a__1_0_0_0"``, never parsed
+    as code); ``x``; ``y``.
     """
     return Trace(net, x, y).evaluate(expression)
 
@@ -842,7 +862,7 @@ def receptive_field(net, expression) -> np.ndarray:
 
     Parameters: ``net``; ``expression`` a sympy expression or symbol.
     """
-    return _dependency_marks(net.graph, sympy.sympify(expression).free_symbols)[0]
+    return _dependency_marks(net.graph, as_expression(expression).free_symbols)[0]
 
 
 def saliency(net, x, of=None, y=None, times_input=False) -> np.ndarray:
@@ -863,6 +883,7 @@ def saliency(net, x, of=None, y=None, times_input=False) -> np.ndarray:
     Parameters: ``net``; ``x`` one image; ``of`` a named scalar or None; ``y``; ``times_input``.
     """
     graph = net.graph
+    times_input = check_bool(times_input, "saliency: times_input")
     if of is None or of == graph.loss_symbol:
         trace = Trace(net, x, y)
         if len(trace.inputs) != 1:
@@ -942,6 +963,7 @@ def layer_costs(net, gradients: bool = True) -> list:
 
     Parameters: ``net``; ``gradients`` whether to build one gradient expression per layer.
     """
+    gradients = check_bool(gradients, "layer_costs: gradients")
     graph = net.graph
     rows = []
     for i, node in _numbered(graph):
@@ -1085,6 +1107,8 @@ def growth_table(net, max_ops: int = DEFAULT_MAX_NESTED_OPS, measure_up_to: int 
 
     Parameters: ``net``; ``max_ops`` passed to :func:`nested_expression`; ``measure_up_to``.
     """
+    max_ops = check_int(max_ops, "growth_table: max_ops")
+    measure_up_to = check_int(measure_up_to, "growth_table: measure_up_to", minimum=0)
     graph = net.graph
     sizes = _nested_sizes(graph)
     first_weight = graph.layer_nodes[0].weights.flat[0]

@@ -25,7 +25,7 @@ import numpy as np
 import sympy
 
 from .activations import activation_function, check_activation
-from .checks import check_int
+from .checks import check_bool, check_int
 from .functions import WindowMax
 from .initializers import INITIALIZERS
 from .naming import template_array, template_symbol
@@ -79,6 +79,14 @@ class Layer:
     def parameter_shapes(self, input_shape: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
         return {}
 
+    def template_size(self, input_shape: tuple[int, ...]) -> int:
+        """Number of generic inputs (xi) in this layer's template; 0 for a layer without one.
+
+        >>> Conv2D(4, 3).template_size((2, 9, 9)), Dense(3).template_size((50,)), Flatten().template_size((2, 3, 3))
+        (18, 50, 0)
+        """
+        return 0
+
     def describe(self) -> str:
         return type(self).__name__
 
@@ -128,13 +136,9 @@ class Conv2D(Layer):
         self.kernel_size = _positive_pair(kernel_size, "kernel_size", name)
         self.stride = _positive_pair(stride, "stride", name)
         self.padding = _positive_pair(padding, "padding", name, minimum=0)
-        if not isinstance(bias, bool):
-            raise TypeError(f"{name}: bias must be True or False, got {bias!r}")
-        self.bias = bias
+        self.bias = check_bool(bias, f"{name}: bias")
         self.activation = check_activation(activation)
-        if not isinstance(shared_channels, bool):
-            raise TypeError(f"{name}: shared_channels must be True or False, got {shared_channels!r}")
-        self.shared_channels = shared_channels
+        self.shared_channels = check_bool(shared_channels, f"{name}: shared_channels")
         self.init = _check_init(init, "init", name)
         self.bias_init = _check_init(bias_init, "bias_init", name)
 
@@ -170,6 +174,9 @@ class Conv2D(Layer):
         if self.bias:
             shapes["bias"] = (self.filters,)
         return shapes
+
+    def template_size(self, input_shape):
+        return input_shape[0] * self.kernel_size[0] * self.kernel_size[1]
 
     def template(self, input_shape) -> LayerTemplate:
         """zeta = sum_{c,u,v} omega[c,u,v] xi[c,u,v] (+ beta); alpha = activation(zeta)."""
@@ -228,9 +235,7 @@ class Dense(Layer):
     def __init__(self, units, bias=True, activation=None, init="glorot_uniform", bias_init="zeros"):
         name = "Dense"
         self.units = check_int(units, f"{name}: units")
-        if not isinstance(bias, bool):
-            raise TypeError(f"{name}: bias must be True or False, got {bias!r}")
-        self.bias = bias
+        self.bias = check_bool(bias, f"{name}: bias")
         self.activation = check_activation(activation)
         self.init = _check_init(init, "init", name)
         self.bias_init = _check_init(bias_init, "bias_init", name)
@@ -258,6 +263,9 @@ class Dense(Layer):
         if self.bias:
             shapes["bias"] = (self.units,)
         return shapes
+
+    def template_size(self, input_shape):
+        return input_shape[0]
 
     def template(self, input_shape) -> LayerTemplate:
         """zeta = sum_n omega[n] xi[n] (+ beta); alpha = activation(zeta)."""
@@ -303,6 +311,9 @@ class _Pool2D(Layer):
         return (channels,
                 _window_output_size(height, self.size[0], self.stride[0], 0, self.describe(), "height"),
                 _window_output_size(width, self.size[1], self.stride[1], 0, self.describe(), "width"))
+
+    def template_size(self, input_shape):
+        return self.size[0] * self.size[1]
 
     def template(self, input_shape) -> LayerTemplate:
         patch = template_array("input", self.size)

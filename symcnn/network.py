@@ -26,6 +26,12 @@ from .graph import SymbolicGraph
 from .initializers import initialize
 from .naming import check_scheme
 
+#: A training step is refused if it would leave a parameter array whose Euclidean norm
+#: reaches this (or is NaN/inf): then every entry is below 10^150, and a sum of up to 10^8
+#: products of two such numbers stays below float64's largest (1.8e308), so the next pass
+#: cannot overflow. (The norm is one BLAS dot product per array: the check stays cheap.)
+MAX_PARAMETER_NORM = 1e150
+
 
 def _check_input_shape(input_shape) -> tuple[int, int, int]:
     if (not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3
@@ -64,10 +70,13 @@ class Network:
     Parameters: ``input_shape`` (C, H, W); ``layers`` (``Conv2D``, ``MaxPool2D``,
     ``AvgPool2D``, ``Flatten``, ``Dense``); ``loss`` (``"bce"``, ``"cross_entropy"``,
     ``"mse"``); ``seed`` for the initial weights and the shuffling in :meth:`fit` (an int >= 0,
-    or None for fresh randomness); ``naming`` (``"symcnn"`` or ``"r"``).
+    or None for fresh randomness); ``naming`` (``"symcnn"`` or ``"r"``); ``max_build_cost``:
+    a network whose estimated building cost exceeds it is refused before anything is built
+    (None: :data:`symcnn.graph.DEFAULT_MAX_BUILD_COST`, about half a minute; see
+    :func:`symcnn.graph.check_build_budget`).
     """
 
-    def __init__(self, input_shape, layers, loss="bce", seed=0, naming="symcnn"):
+    def __init__(self, input_shape, layers, loss="bce", seed=0, naming="symcnn", max_build_cost=None):
         self.input_shape = _check_input_shape(input_shape)
         if not isinstance(layers, (list, tuple)):
             raise TypeError(f"layers must be a list of symcnn layers, got {type(layers).__name__}")
@@ -76,7 +85,7 @@ class Network:
         self.layers = list(layers)
         self.naming = check_scheme(naming)
         self.seed = check_int(seed, "seed", allow_none=True, minimum=0)
-        self.graph = SymbolicGraph(self.input_shape, self.layers, loss, naming)
+        self.graph = SymbolicGraph(self.input_shape, self.layers, loss, naming, max_build_cost)
         self.loss_name = loss
         self.compiled = CompiledNetwork(self.graph)
         self._params = self._initial_params(np.random.default_rng(seed))
@@ -216,13 +225,47 @@ class Network:
         return self._unrolled.loss_and_gradients(batch, self._targets(y, len(batch)), self._params)[1]
 
     def step(self, x, y, lr) -> float:
-        """One gradient-descent step on (x, y) with learning rate ``lr``; returns the loss before it."""
+        """One gradient-descent step on (x, y) with learning rate ``lr``; returns the loss before it.
+
+        A step that would leave the network broken is not taken: if the loss is not finite, or
+        a new parameter array would hold NaN or infinite values or reach a norm of
+        :data:`MAX_PARAMETER_NORM`, it raises ``FloatingPointError`` and the parameters stay
+        as they were.
+
+        >>> import numpy as np, symcnn as sc
+        >>> net = sc.Network((1, 2, 2), [sc.Flatten(), sc.Dense(1)], loss="mse")
+        >>> before = net.params
+        >>> net.step(np.full((1, 2, 2), 1e100), 0.0, lr=0.1)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        FloatingPointError: step refused: it would set dense1.weight to values up to ... the parameters are unchanged...
+        >>> all(np.array_equal(net.params[key], before[key]) for key in before)
+        True
+        """
         batch, _ = self._batch(x)
         return self._step(batch, self._targets(y, len(batch)), train.check_learning_rate(lr))
 
     def _step(self, batch, targets, lr) -> float:
-        loss, gradients = self.compiled.loss_and_gradients(batch, targets, self._params)
-        self._params = self.compiled.apply_update(self._params, gradients, lr)
+        # overflow is detected below, on the results, and reported as symcnn's error
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss, gradients = self.compiled.loss_and_gradients(batch, targets, self._params)
+            updated = self.compiled.apply_update(self._params, gradients, lr)  # new arrays: nothing changed yet
+            # squared norms; NaN and inf fail the comparison below
+            squared_norms = {key: value.reshape(-1) @ value.reshape(-1) for key, value in updated.items()}
+        if not np.isfinite(loss):
+            raise FloatingPointError(f"step refused: the loss at the current parameters is {loss} "
+                                     f"(largest |x| {np.max(np.abs(batch)):.3g}); the parameters are unchanged")
+        for key, value in updated.items():
+            if not squared_norms[key] < MAX_PARAMETER_NORM ** 2:
+                largest = np.max(np.abs(value))
+                raise FloatingPointError(
+                    f"step refused: it would set {key} to values up to {largest:.3g} (norm "
+                    f"{np.sqrt(squared_norms[key]):.3g}; learning rate {lr:g}, "
+                    f"largest |gradient| {np.max(np.abs(gradients[key])):.3g}, largest |x| "
+                    f"{np.max(np.abs(batch)):.3g}); the parameters are unchanged. Parameters of norm "
+                    f"{MAX_PARAMETER_NORM:.0e} or more can overflow float64 in the next pass: use a "
+                    "smaller learning rate or inputs of a usual size (pixels in [0, 1])")
+        self._params = updated
         return loss
 
     def fit(self, X, Y, lr=0.1, epochs=1, batch_size=None, shuffle=True, progress=True,
@@ -289,12 +332,15 @@ class Network:
         """The value of an expression in this network's symbols at ``x``, ``y`` and the parameters.
 
         Inputs, weights, biases, z, a, targets and adjoint symbols dL/d(scalar) all have
-        values (see :func:`symcnn.inspect.evaluate`).
+        values (see :func:`symcnn.inspect.evaluate`). A string is read only as the name of
+        one of the network's scalars (``"w__4_0_0"``), never as code.
 
         >>> import symcnn as sc, numpy as np
         >>> net = sc.presets.network_a()
         >>> w = net.weight_symbols("dense4.weight")[0, 0]
         >>> net.evaluate(2 * w, np.zeros((1, 27, 27))) == 2 * float(net.params["dense4.weight"][0, 0])
+        True
+        >>> net.evaluate("w__4_0_0", np.zeros((1, 27, 27))) == float(net.params["dense4.weight"][0, 0])
         True
         """
         return inspect.evaluate(self, expression, x, y)

@@ -51,6 +51,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
+import numbers
 import os
 import secrets
 import struct
@@ -59,6 +61,7 @@ from pathlib import Path
 import numpy as np
 
 from .checks import check_path
+from .graph import check_build_budget
 from .layers import LAYER_TYPES, layer_from_config
 
 MAGIC = b"\x89SYMCNN\n"
@@ -212,28 +215,80 @@ def _header_and_payload(raw: bytes, path: Path) -> tuple[dict, memoryview]:
     view = memoryview(raw)[:-_DIGEST_BYTES]
     try:
         header = json.loads(bytes(view[start:start + header_length]).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: unreadable header ({error})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ValueError(f"{path}: unreadable header ({type(error).__name__}: {error})") from None
     if not isinstance(header, dict) or header.get("format") != _FORMAT_NAME:
         raise ValueError(f"{path}: the header does not describe a {_FORMAT_NAME}")
     return header, view[start + header_length:]
 
 
-def _arrays_from(header: dict, payload: memoryview, path: Path) -> dict[str, np.ndarray]:
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _field(header: dict, name: str, path: Path, check, expected: str):
+    """``header[name]`` if ``check`` accepts it, else a ValueError naming the field and what was expected."""
+    if name not in header:
+        raise ValueError(f"{path}: the header has no field {name!r} ({expected} expected)")
+    value = header[name]
+    if not check(value):
+        shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+        raise ValueError(f"{path}: header field {name!r} must be {expected}, got {type(value).__name__} {shown}")
+    return value
+
+
+def _check_header(header: dict, payload_bytes: int, path: Path) -> None:
+    """Types of every header field, and the declared array sizes against the bytes present.
+
+    Runs before anything is allocated or built; each refusal names the field.
+    """
+    _field(header, "input_shape", path, lambda v: isinstance(v, list) and len(v) == 3
+           and all(_is_int(n) and n >= 1 for n in v), "a list of 3 positive ints")
+    layers = _field(header, "layers", path, lambda v: isinstance(v, list) and len(v) > 0,
+                    "a non-empty list of layers")
+    for position, layer in enumerate(layers):
+        if not (isinstance(layer, dict) and isinstance(layer.get("type"), str) and isinstance(layer.get("config"), dict)):
+            raise ValueError(f"{path}: header field 'layers'[{position}] must be "
+                             f'{{"type": str, "config": dict}}, got {str(layer)[:80]}')
+    for name in ("loss", "naming"):
+        _field(header, name, path, lambda v: isinstance(v, str), "a str")
+    _field(header, "seed", path, lambda v: v is None or (_is_int(v) and v >= 0), "an int >= 0 or null")
+    entries = _field(header, "arrays", path, lambda v: isinstance(v, list), "a list of arrays")
+    names, declared = set(), 0
+    for position, entry in enumerate(entries):
+        where = f"header field 'arrays'[{position}]"
+        if not (isinstance(entry, dict) and isinstance(entry.get("name"), str)
+                and isinstance(entry.get("shape"), list) and all(_is_int(n) and n >= 0 for n in entry["shape"])):
+            raise ValueError(f"{path}: {where} must be {{\"name\": str, \"shape\": list of ints >= 0}}, "
+                             f"got {str(entry)[:80]}")
+        name = entry["name"]
+        if not (name.startswith("params/") or name in ("history", "accuracy_history")) or name in names:
+            raise ValueError(f"{path}: {where} has the {'repeated' if name in names else 'unknown'} name "
+                             f"{name!r} (expected params/<key>, history, accuracy_history, each once)")
+        if name in ("history", "accuracy_history") and len(entry["shape"]) != 1:
+            raise ValueError(f"{path}: {where} ({name}) must be 1-D, got shape {entry['shape']}")
+        names.add(name)
+        declared += math.prod(entry["shape"]) * _ARRAY_DTYPE.itemsize  # Python ints: no overflow
+    if "history" not in names:
+        raise ValueError(f"{path}: header field 'arrays' has no 'history' entry")
+    if declared > payload_bytes:
+        raise ValueError(f"{path}: the payload is shorter than its header announces (the arrays declare "
+                         f"{declared:,} bytes, the file holds {payload_bytes:,})")
+    if declared < payload_bytes:
+        raise ValueError(f"{path}: {payload_bytes - declared} bytes after the last array")
+
+
+def _arrays_from(header: dict, payload: memoryview) -> dict[str, np.ndarray]:
+    """Views of the payload (nothing copied), once :func:`_check_header` has matched the sizes."""
     arrays, offset = {}, 0
     for entry in header["arrays"]:
-        count = int(np.prod(entry["shape"], dtype=np.int64))
-        size = count * _ARRAY_DTYPE.itemsize
-        if offset + size > len(payload):
-            raise ValueError(f"{path}: the payload is shorter than its header announces")
+        count = math.prod(entry["shape"])
         arrays[entry["name"]] = np.frombuffer(payload, _ARRAY_DTYPE, count, offset).reshape(entry["shape"])
-        offset += size
-    if offset != len(payload):
-        raise ValueError(f"{path}: {len(payload) - offset} bytes after the last array")
+        offset += count * _ARRAY_DTYPE.itemsize
     return arrays
 
 
-def load(path):
+def load(path, max_build_cost=None):
     """Read a network written by :func:`save` (or ``Network.save``), exactly as it was saved.
 
     >>> import os, tempfile, symcnn as sc
@@ -244,11 +299,17 @@ def load(path):
     4
     >>> folder.cleanup()
 
-    Parameters: ``path`` (str or path-like). Returns a :class:`~symcnn.network.Network`
+    Parameters: ``path`` (str or path-like); ``max_build_cost``, the budget of the network
+    the file describes (None: :data:`symcnn.graph.DEFAULT_MAX_BUILD_COST`, see
+    :func:`symcnn.graph.check_build_budget`). Returns a :class:`~symcnn.network.Network`
     with the saved architecture, loss, seed, naming scheme, parameters and ``history``
     (and ``accuracy_history`` if it had one). Raises ``FileNotFoundError`` for a missing
     file and ``ValueError`` for a file that is not a symcnn network, is truncated or
-    corrupted, or comes from a newer symcnn.
+    corrupted, comes from a newer symcnn, has a header field of the wrong type, declares
+    arrays that do not match its bytes, or describes a network beyond the budget.
+
+    Nothing in a file is ever run as code: the header is JSON, read with ``json``; layer
+    types are looked up in :data:`symcnn.layers.LAYER_TYPES`; arrays are raw float64.
     """
     from .network import Network  # network.py imports this module
 
@@ -258,14 +319,20 @@ def load(path):
     if path.is_dir():
         raise ValueError(f"{path} is a directory, not a saved network file")
     header, payload = _header_and_payload(path.read_bytes(), path)
-    try:
-        arrays = _arrays_from(header, payload, path)
+    _check_header(header, len(payload), path)
+    arrays = _arrays_from(header, payload)
+    try:  # layers and their cost from the header alone, before any symbol or array exists
         layers = [layer_from_config(layer["type"], layer["config"]) for layer in header["layers"]]
+        check_build_budget(header["input_shape"], layers, max_build_cost)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: header fields 'input_shape' and 'layers': the saved network cannot be "
+                         f"rebuilt ({type(error).__name__}: {error})") from None
+    try:
         net = Network(tuple(header["input_shape"]), layers, loss=header["loss"], seed=header["seed"],
-                      naming=header["naming"])
+                      naming=header["naming"], max_build_cost=max_build_cost)
         net.set_params({name.split("/", 1)[1]: array for name, array in arrays.items() if name.startswith("params/")})
         net.history = [float(loss) for loss in arrays["history"]]
-    except (KeyError, TypeError, ValueError) as error:
+    except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: the saved network cannot be rebuilt ({type(error).__name__}: {error})") from None
     if "accuracy_history" in arrays:
         net.accuracy_history = [float(accuracy) for accuracy in arrays["accuracy_history"]]

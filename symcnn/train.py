@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-from .checks import check_int
+from .checks import check_bool, check_int
 from .display import ProgressBar
 
 
@@ -49,10 +49,14 @@ def fit(net, X, Y, lr=0.1, epochs=1, batch_size=None, shuffle=True, progress=Tru
 
     Each step averages the gradient over its batch. ``shuffle`` draws a new order every
     epoch from a generator seeded with the network's seed, so runs repeat exactly.
+    A step that would break the network (see :meth:`Network.step`) stops the fit with
+    ``FloatingPointError``: the steps before it stay applied and recorded in ``net.history``,
+    the refused one changes nothing. ``shuffle`` and ``progress`` are True or False.
     """
     lr = check_learning_rate(lr)
     epochs = check_int(epochs, "epochs")
     batch_size = check_int(batch_size, "batch_size", allow_none=True)
+    shuffle, progress = check_bool(shuffle, "shuffle"), check_bool(progress, "progress")
     batch, _ = net._batch(X)
     targets = net._targets(Y, len(batch))
     _check_validation(net, validation)
@@ -68,13 +72,15 @@ def fit(net, X, Y, lr=0.1, epochs=1, batch_size=None, shuffle=True, progress=Tru
             order = rng.permutation(count) if shuffle else np.arange(count)
             for start in range(0, count, batch_size):
                 chosen = order[start:start + batch_size]
-                loss = net._step(batch[chosen], targets[chosen], lr)
-                if not np.isfinite(loss):
-                    raise FloatingPointError(f"the loss became {loss} at step {len(losses) + 1}; "
-                                             "try a smaller learning rate")
+                try:
+                    loss = net._step(batch[chosen], targets[chosen], lr)
+                except FloatingPointError as error:
+                    raise FloatingPointError(f"fit stopped at step {len(losses) + 1}: {error}; the "
+                                             f"{len(losses)} step(s) before it were applied and are in "
+                                             "net.history") from None
                 losses.append(loss)
+                net.history.append(loss)  # step by step, so an error or Ctrl-C leaves it matching the parameters
                 bar.update(loss=loss)
             if validation is not None:
                 net.accuracy_history.append(net.accuracy(*validation))
-    net.history.extend(losses)
     return losses

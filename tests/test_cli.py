@@ -1,7 +1,10 @@
 """The ``symcnn`` command, run as ``python -m symcnn`` in a subprocess like a user would."""
 
+import re
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -132,3 +135,34 @@ def test_bench_prints_a_table():
 def test_bad_input_is_one_line_error(command, arguments):
     result = run(command, *arguments)
     assert_one_line_error(result, command)
+
+
+@pytest.mark.parametrize("command, arguments, expected", [
+    ("demo", ["--out", "/no/such/dir/x.png"], r"the directory '/no/such/dir' does not exist"),
+    ("demo", ["--out", "."], r"'\.' is a directory; give a file name"),
+    ("train", ["--preset", "a", "--out", "{file}/models"], r"is not a directory"),
+])
+def test_an_unusable_output_path_is_refused_before_any_work(tmp_path, command, arguments, expected):
+    (tmp_path / "file").write_text("in the way")
+    result = run(command, *[argument.format(file=tmp_path / "file") for argument in arguments])
+    assert_one_line_error(result, command)
+    assert re.search(expected, result.stderr), result.stderr
+    assert "step" not in result.stdout and "network" not in result.stdout  # nothing was trained first
+
+
+def test_ctrl_c_stops_with_one_line_and_exit_code_130(tmp_path):
+    """SIGINT during `symcnn train` (a 57-line traceback before): one line saying what was saved."""
+    process = subprocess.Popen([sys.executable, "-m", "symcnn", "train", "--preset", "a", "--epochs", "1000000",
+                                "--out", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().startswith("network A:")  # training has begun
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr, stderr
+    lines = [line for line in stderr.replace("\r", "\n").splitlines() if "symcnn train" in line]
+    assert lines == ["symcnn train: interrupted; nothing was saved"], stderr
+    assert not (tmp_path / "a.symcnn").exists()

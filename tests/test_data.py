@@ -2,7 +2,10 @@
 
 import gzip
 import shutil
+import struct
 import sys
+import tracemalloc
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -135,7 +138,7 @@ def test_read_idx_truncated_data_names_file_and_byte_counts(tmp_path, gz):
 
 def test_read_idx_too_long(tmp_path):
     path = write(tmp_path / "long.idx", idx_bytes(np.zeros(5, np.uint8)) + b"\0")
-    with pytest.raises(ValueError, match=r"long\.idx: too long.*5 data bytes.*has 6"):
+    with pytest.raises(ValueError, match=r"long\.idx: too long.*5 data bytes.*has more"):
         read_idx(path)
 
 
@@ -422,3 +425,85 @@ def test_missing_extras_say_how_to_install(monkeypatch, tmp_path, module, functi
     monkeypatch.setitem(sys.modules, module, None)  # makes ``import module`` raise ImportError
     with pytest.raises(ImportError, match=r'pip install "symcnn\[plots\]"'):
         function(tmp_path / "photo.png") if function is load_image else function()
+
+
+# ---------------------------------------------------------------- limits: hostile files
+
+def write_gzip_bomb(path, declared_images=10_000, actual_bytes=64 * 2 ** 20):
+    """A gzip file whose IDX header declares ``declared_images`` 28x28 images but which
+    decompresses to ``actual_bytes`` of data: written in chunks, never whole in memory."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: the gzip container
+    chunk = bytes(2 ** 20)
+    with path.open("wb") as file:
+        file.write(compressor.compress(bytes([0, 0, 8, 3]) + np.array([declared_images, 28, 28], ">u4").tobytes()))
+        for _ in range(actual_bytes // len(chunk)):
+            file.write(compressor.compress(chunk))
+        file.write(compressor.flush())
+    return path
+
+
+def test_a_gzip_bomb_is_refused_without_decompressing_past_the_declared_size(tmp_path):
+    """The header declares 10,000 images (7.8 MB) but the stream holds 64 MB; reading stops at
+    the declared size + 1 byte (the old reader decompressed everything, and a 3 GB bomb ended
+    in a bare MemoryError)."""
+    path = write_gzip_bomb(tmp_path / "bomb.gz")
+    assert path.stat().st_size < 2 ** 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"bomb\.gz: too long: header says shape \(10000, 28, 28\) of uint8, "
+                                             r"i\.e\. 7840000 data bytes, but the file has more"):
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 7_840_000, f"{peak:,} bytes allocated"  # the 64 MB never existed (a few copies of 7.8 MB did)
+
+
+def test_a_header_declaring_more_than_max_bytes_is_refused_before_reading(tmp_path):
+    huge = write(tmp_path / "huge.gz", bytes([0, 0, 8, 3]) + np.array([60_000, 2000, 2000], ">u4").tobytes(), gz=True)
+    with pytest.raises(ValueError, match=r"huge\.gz: header declares shape \(60000, 2000, 2000\) of uint8, i\.e\. "
+                                         r"240,000,000,000 data bytes, more than max_bytes=1,073,741,824 "
+                                         r"\(symcnn\.data\.MAX_IDX_BYTES\); nothing was read"):
+        read_idx(huge)
+    images, _ = write_mnist(tmp_path, count=4, size=5)  # 100 data bytes
+    with pytest.raises(ValueError, match=r"100 data bytes, more than max_bytes=99 "):
+        load_mnist(tmp_path, max_bytes=99)
+    assert load_mnist(tmp_path, max_bytes=100)[0].shape == (4, 1, 5, 5)
+    with pytest.raises(TypeError, match=r"max_bytes must be an int, got '1 GB'"):
+        read_idx(huge, max_bytes="1 GB")
+
+
+def png_declaring(path, width, height):
+    """A small real PNG whose IHDR is patched to declare ``width`` x ``height`` (CRC recomputed)."""
+    from PIL import Image
+    Image.new("L", (8, 8), 128).save(path)
+    raw = bytearray(path.read_bytes())
+    ihdr = raw.index(b"IHDR")  # 4-byte length before it, 13 data bytes and a CRC after it
+    raw[ihdr + 4:ihdr + 12] = struct.pack(">II", width, height)
+    raw[ihdr + 17:ihdr + 21] = struct.pack(">I", zlib.crc32(raw[ihdr:ihdr + 17]))
+    path.write_bytes(bytes(raw))
+    return path
+
+
+@pytest.mark.parametrize("side", [15_000, 9_500])
+def test_a_png_beyond_pillow_s_limit_is_refused_as_a_symcnn_error(tmp_path, side):
+    """15000x15000 is beyond twice Pillow's limit (its DecompressionBombError used to escape),
+    9500x9500 between its limit and twice it (a DecompressionBombWarning, an error under pytest)."""
+    path = png_declaring(tmp_path / "bomb.png", side, side)
+    with pytest.raises(ValueError, match=rf"bomb\.png: too many pixels to decode safely \(.*{side * side} pixels"
+                                         r".*PIL\.Image\.MAX_IMAGE_PIXELS\)"):
+        load_image(path, max_pixels=10 ** 9)
+
+
+def test_an_image_beyond_max_pixels_is_refused_from_its_header(tmp_path):
+    """8000x8000 is below Pillow's limit: symcnn's own (50 million) refuses it before decoding."""
+    with pytest.raises(ValueError, match=r"big\.png: 8000x8000 = 64,000,000 pixels, more than max_pixels=50,000,000 "
+                                         r"\(symcnn\.data\.MAX_IMAGE_PIXELS\); nothing was decoded"):
+        load_image(png_declaring(tmp_path / "big.png", 8000, 8000))
+    from PIL import Image
+    Image.new("RGB", (16, 16), (200, 10, 10)).save(tmp_path / "small.png")
+    with pytest.raises(ValueError, match=r"small\.png: 16x16 = 256 pixels, more than max_pixels=255 "):
+        load_image(tmp_path / "small.png", max_pixels=255)
+    assert load_image(tmp_path / "small.png", max_pixels=256).shape == (1, 27, 27)
+    with pytest.raises(TypeError, match=r"max_pixels must be an int, got 2.5"):
+        load_image(tmp_path / "small.png", max_pixels=2.5)

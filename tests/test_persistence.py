@@ -161,7 +161,7 @@ def test_a_newer_format_version_is_refused_with_its_number(saved):
 @pytest.mark.parametrize("change, match", [
     (lambda header: header["layers"][0].update(type="Dropout"), r"cannot be rebuilt .*unknown layer type 'Dropout'"),
     (lambda header: header.update(loss="hinge"), r"cannot be rebuilt .*unknown loss 'hinge'"),
-    (lambda header: header.pop("naming"), r"cannot be rebuilt \(KeyError: 'naming'\)"),
+    (lambda header: header.pop("naming"), r"the header has no field 'naming' \(a str expected\)"),
     (lambda header: header["arrays"][0].update(shape=[3, 1, 2, 2]), r"payload is shorter than its header announces"),
     (lambda header: header["arrays"][0].update(shape=[1, 1, 2, 2]), r"bytes after the last array"),
     (lambda header: header.update(format="something.else"), r"the header does not describe a symcnn.Network"),
@@ -170,6 +170,89 @@ def test_a_consistent_file_describing_a_broken_network_is_refused(saved, change,
     rewrite(saved, change)
     with pytest.raises(ValueError, match=match):
         sc.load(saved)
+
+
+# -- hostile files: a valid SHA-256 is easy to recompute, so the header is checked too ------
+
+def _set_array(header, index, field, value):
+    header["arrays"][index][field] = value
+
+
+@pytest.mark.parametrize("change, match", [
+    # the name checked with str.startswith: an int escaped as AttributeError
+    (lambda header: _set_array(header, 0, "name", 5), r"header field 'arrays'\[0\] must be \{\"name\": str"),
+    # np.prod of 2**70 escaped as OverflowError
+    (lambda header: _set_array(header, 0, "shape", [2 ** 70, 1]), r"payload is shorter than its header announces "
+                                                                 r"\(the arrays declare 9,444,732,965,739,290,4\d\d,\d\d\d bytes"),
+    (lambda header: _set_array(header, 0, "shape", [-4, -2]), r"header field 'arrays'\[0\] must be .*list of ints >= 0"),
+    (lambda header: _set_array(header, 0, "shape", "8"), r"header field 'arrays'\[0\] must be"),
+    (lambda header: _set_array(header, 0, "name", "../../etc/passwd"), r"'arrays'\[0\] has the unknown name '../../etc/passwd'"),
+    (lambda header: _set_array(header, 1, "name", header["arrays"][0]["name"]), r"'arrays'\[1\] has the repeated name"),
+    (lambda header: header.update(arrays=[a for a in header["arrays"] if a["name"] != "history"]),
+     r"header field 'arrays' has no 'history' entry"),
+    (lambda header: header.update(arrays={"history": [0]}), r"header field 'arrays' must be a list of arrays, got dict"),
+    (lambda header: header.update(input_shape="1x3x3"), r"header field 'input_shape' must be a list of 3 positive "
+                                                        r"ints, got str '1x3x3'"),
+    (lambda header: header.update(input_shape=[1, 2 ** 70, 3]), r"'input_shape' and 'layers': the saved network "
+                                                                r"cannot be rebuilt .*max_build_cost=3,000,000"),
+    (lambda header: header.update(input_shape=[1, True, 3]), r"header field 'input_shape' must be a list of 3"),
+    (lambda header: header.update(layers=[]), r"header field 'layers' must be a non-empty list of layers, got list"),
+    (lambda header: header.update(layers=["Conv2D"]), r"header field 'layers'\[0\] must be \{\"type\": str"),
+    (lambda header: header["layers"][0].update(config=[2, 2]), r"header field 'layers'\[0\] must be"),
+    (lambda header: header["layers"][0]["config"].update(filters="2"), r"cannot be rebuilt .*filters must be an int"),
+    (lambda header: header.update(loss=["bce"]), r"header field 'loss' must be a str, got list"),
+    (lambda header: header.update(seed="0"), r"header field 'seed' must be an int >= 0 or null, got str '0'"),
+    (lambda header: header.update(naming=1), r"header field 'naming' must be a str, got int 1"),
+], ids=["name int", "shape 2**70", "shape negative", "shape string", "name a path", "name repeated",
+        "no history", "arrays a dict", "input_shape string", "input_shape 2**70", "input_shape bool",
+        "layers empty", "layer a string", "config a list", "config value string", "loss list",
+        "seed string", "naming int"])
+def test_a_header_field_of_the_wrong_type_or_size_is_refused_naming_the_field(saved, change, match):
+    rewrite(saved, change)
+    with pytest.raises(ValueError, match=match) as raised:
+        sc.load(saved)
+    assert Path(raised.traceback[-1].path).parent == Path(persistence.__file__).parent
+
+
+def test_an_absurdly_nested_header_is_refused(saved):
+    body = b"[" * 100_000 + b"]" * 100_000
+    raw = persistence.MAGIC + struct.pack("<IQ", persistence.FORMAT_VERSION, len(body)) + body
+    saved.write_bytes(raw + hashlib.sha256(raw).digest())
+    with pytest.raises(ValueError, match=r"unreadable header \(RecursionError"):
+        sc.load(saved)
+
+
+def _never_built(*args, **kwargs):
+    raise AssertionError("load started building the network before checking its cost")
+
+
+def test_a_valid_file_of_a_huge_network_is_refused_before_building(saved, monkeypatch):
+    """The issue's 36 MB file: a consistent header (checksum recomputed) declaring a 1x1500x1500
+    input and Dense(2), with every byte its arrays need. It used to build for over a minute."""
+    side = 1500
+    header = {"format": "symcnn.Network", "symcnn_version": sc.__version__, "input_shape": [1, side, side],
+              "layers": [{"type": "Flatten", "config": {}}, {"type": "Dense", "config": sc.Dense(2, activation="softmax").config()}],
+              "loss": "cross_entropy", "seed": 0, "naming": "symcnn",
+              "arrays": [{"name": "params/dense1.weight", "shape": [2, side * side]},
+                         {"name": "params/dense1.bias", "shape": [2]}, {"name": "history", "shape": [0]}]}
+    header_bytes = json.dumps(header).encode()
+    body = (persistence.MAGIC + struct.pack("<IQ", persistence.FORMAT_VERSION, len(header_bytes)) + header_bytes
+            + bytes(8 * (2 * side * side + 2)))
+    saved.write_bytes(body + hashlib.sha256(body).digest())
+    monkeypatch.setattr("symcnn.network.SymbolicGraph", _never_built)
+    with pytest.raises(ValueError, match=r"'input_shape' and 'layers': the saved network cannot be rebuilt "
+                                         r"\(ValueError: building this network would create about 6,750,009 named "
+                                         r"scalars .*more than max_build_cost=3,000,000, so nothing was built.*"
+                                         r"pass max_build_cost=74250039 or more"):
+        sc.load(saved)
+
+
+def test_the_build_budget_of_load_is_the_caller_s(saved):
+    cost = 3 * 3 + 2 * 2 * 2 * 2 + 2 * 4 + 2 + 2 * 2 + 2 * 8 + 2 + 2 + 1  # pixels, conv z a w b, dense z a w b, y, L
+    cost += 30 * ((1 * 2 * 2 + 1) + (8 + 1))  # template terms: conv patch 1x2x2, dense patch 8
+    with pytest.raises(ValueError, match=rf"cost of {cost} \(scalars \+ 30 x terms\), more than max_build_cost={cost - 1}"):
+        sc.load(saved, max_build_cost=cost - 1)
+    assert sc.load(saved, max_build_cost=cost).input_shape == (1, 3, 3)
 
 
 def test_diverged_parameters_are_not_saved(tmp_path):

@@ -83,3 +83,58 @@ def test_consecutive_fits_extend_both_histories(rng):
     second = net.fit(X, y, lr=0.1, epochs=2, batch_size=1, progress=False, validation=(X, y))
     assert net.history == first + second and len(second) == 12
     assert len(net.accuracy_history) == 3
+
+
+# -- a step never leaves the network worse than before ---------------------------------------
+
+def dense_network():
+    return sc.Network((1, 3, 3), [sc.Flatten(), sc.Dense(2, activation="softmax")], loss="cross_entropy", seed=0)
+
+
+def test_a_diverging_step_is_refused_and_keeps_the_parameters(rng):
+    """lr=1e300 twice used to return a NaN loss and leave NaN parameters, raising nothing."""
+    net, x, y = dense_network(), rng.random((4, 1, 3, 3)), np.array([0, 1, 0, 1])
+    before = net.params
+    for _ in range(2):
+        with pytest.raises(FloatingPointError, match=r"step refused: it would set dense1\.\w+ to values up to "
+                                                     r".*learning rate 1e\+300.*the parameters are unchanged"):
+            net.step(x, y, lr=1e300)
+        assert all(np.array_equal(net.params[key], value) for key, value in before.items())
+    assert np.all(np.isfinite(net.predict(x)))
+    net.step(x, y, lr=0.1)  # a sane step still works after refusals
+    assert not all(np.array_equal(net.params[key], value) for key, value in before.items())
+
+
+def test_a_step_on_huge_pixels_is_refused_and_the_network_still_predicts(rng, tmp_path):
+    """Pixels of 1e300 gave a finite loss (4e300) but parameters of 3e299 whose predictions
+    were NaN, and save() wrote them."""
+    net, huge = dense_network(), np.full((1, 3, 3), 1e300)
+    before = net.params
+    wrong_label = 1 - int(np.argmax(net.predict(huge)))  # (the right one has a zero gradient: p is exactly 1)
+    with pytest.raises(FloatingPointError, match=r"step refused: .*largest \|x\| 1e\+300\); the parameters are unchanged"):
+        net.step(huge, wrong_label, lr=0.1)
+    assert all(np.array_equal(net.params[key], value) for key, value in before.items())
+    assert np.all(np.isfinite(net.predict(rng.random((3, 1, 3, 3)))))
+    net.save(tmp_path / "net.symcnn")  # what is saved is the good state
+    assert all(np.array_equal(sc.load(tmp_path / "net.symcnn").params[key], v) for key, v in before.items())
+
+
+def test_a_fit_stopped_by_a_refused_step_keeps_exactly_the_steps_before_it(rng):
+    """The third sample's pixels are 1e300: steps 1 and 2 are applied and in history, step 3
+    changes nothing (fit used to leave NaN parameters and an empty history)."""
+    x, y = rng.random((5, 1, 3, 3)), np.array([0, 1, 0, 1, 1])
+    x[2] = 1e300
+    fitted, by_hand = dense_network(), dense_network()
+    with pytest.raises(FloatingPointError, match=r"fit stopped at step 3: step refused: .*; the 2 step\(s\) "
+                                                 r"before it were applied and are in net\.history"):
+        fitted.fit(x, y, lr=LEARNING_RATE, epochs=1, batch_size=1, shuffle=False, progress=False)
+    assert_same_training(fitted, by_hand, fitted.history, step_by_hand(by_hand, x, y, [[0], [1]], 1))
+    assert len(fitted.history) == 2
+
+
+def test_a_fit_with_a_huge_learning_rate_stops_at_its_first_step_and_changes_nothing(rng):
+    net, x, y = dense_network(), rng.random((4, 1, 3, 3)), np.array([0, 1, 0, 1])
+    before = net.params
+    with pytest.raises(FloatingPointError, match=r"fit stopped at step 1: step refused: .*the 0 step\(s\) before"):
+        net.fit(x, y, lr=1e300, epochs=3, batch_size=2, progress=False)
+    assert net.history == [] and all(np.array_equal(net.params[key], value) for key, value in before.items())

@@ -7,6 +7,7 @@ must be a symcnn module.
 """
 
 import gzip
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,6 +17,7 @@ import pytest
 import symcnn as sc
 from symcnn.data import load_image, load_mnist, read_idx
 from symcnn import evaluate
+from symcnn.codegen import export
 from symcnn.evaluate import UnrolledEvaluator
 from symcnn.graph import LayerNode
 
@@ -157,6 +159,12 @@ CATALOGUE = [
           ValueError, r"loss 'cross_entropy' needs the last layer's activation to be one of \('softmax',\), got 'sigmoid'"),
     _case("bce after a one-unit softmax", lambda e: _network(_softmax_head(1), loss="bce"), ValueError,
           r"bce after a softmax needs at least two outputs"),
+    _case("cross_entropy on a one-unit softmax", lambda e: _network(_softmax_head(1)), ValueError,
+          r"layer 1 \(Dense 1 \(bias\), softmax\): a softmax over one output is identically 1, so nothing can "
+          r"be learned: cross_entropy after a softmax needs at least two outputs; for one output use "
+          r"Dense\(1, activation='sigmoid'\) with loss='bce'"),
+    _case("mse on a one-unit softmax", lambda e: _network(_softmax_head(1), loss="mse"), ValueError,
+          r"a softmax over one output is identically 1"),
     _case("naming unknown", lambda e: _network(_softmax_head(), naming="latex"), ValueError,
           r"naming must be one of \('symcnn', 'r'\), got 'latex'"),
     _case("input_shape of two numbers", lambda e: _network(_softmax_head(), input_shape=(5, 5)), TypeError,
@@ -181,7 +189,50 @@ CATALOGUE = [
     _case("seed negative", lambda e: _network(_softmax_head(), seed=-1), ValueError, r"seed must be >= 0, got -1"),
     _case("seed float", lambda e: _network(_softmax_head(), seed=1.5), TypeError, r"seed must be an int, got 1.5"),
     _case("preset unknown", lambda e: sc.presets.get("z"), ValueError, r"unknown preset 'z'; expected one of 'a', 'b', 'c', 'd'"),
+    # -- sizes: building is refused before it starts beyond its budget ---------------------
+    _case("a trillion filters", lambda e: _network([sc.Conv2D(10 ** 12, 3), *_softmax_head()]), ValueError,
+          r"building this network would create about 46,000,000,000,034 named scalars and expand 9,000,000,000,011 "
+          r"template terms: a cost of 316,000,000,000,364 \(scalars \+ 30 x terms\), more than max_build_cost=3,000,000, "
+          r"so nothing was built\. Expect about 100 years of building; to build it anyway pass "
+          r"max_build_cost=316000000000364 or more \(to Network or symcnn.load\)"),
+    _case("dense on 1x1500x1500", lambda e: _network(_softmax_head(), input_shape=(1, 1500, 1500)), ValueError,
+          r"about 6,750,009 named scalars and expand 2,250,001 template terms: a cost of 74,250,039 .*"
+          r"Expect about 12 minutes of building; to build it anyway pass max_build_cost=74250039 or more"),
+    _case("max_build_cost string", lambda e: _network(_softmax_head(), max_build_cost="big"), TypeError,
+          r"max_build_cost must be an int, got 'big'"),
+    _case("max_build_cost too small", lambda e: _network(_softmax_head(), max_build_cost=100), ValueError,
+          r"a cost of \d+ .*more than max_build_cost=100, so nothing was built"),
     # -- training ------------------------------------------------------------------------
+    _case("step lr 1e300", lambda e: e.ce.step(e.x, [0, 1], lr=1e300), FloatingPointError,
+          r"step refused: it would set \S+ to values up to .*learning rate 1e\+300.*the parameters are unchanged"),
+    _case("step on pixels of 1e300", lambda e: e.ce.step(np.full((2, 2, 5, 5), 1e300), [0, 1], lr=0.1),
+          FloatingPointError, r"step refused: .*largest \|x\| 1e\+300\); the parameters are unchanged"),
+    _case("fit lr 1e300", lambda e: _fit(e, lr=1e300), FloatingPointError,
+          r"fit stopped at step 1: step refused: .*the 0 step\(s\) before it were applied"),
+    _case("shuffle 'no'", lambda e: _fit(e, shuffle="no"), TypeError, r"shuffle must be True or False, got 'no'"),
+    _case("shuffle 0", lambda e: _fit(e, shuffle=0), TypeError, r"shuffle must be True or False, got 0"),
+    _case("progress 'off'", lambda e: _fit(e, progress="off"), TypeError, r"progress must be True or False, got 'off'"),
+    _case("saliency times_input 'yes'", lambda e: sc.inspect.saliency(e.ce, e.x[0], y=0, times_input="yes"), TypeError,
+          r"saliency: times_input must be True or False, got 'yes'"),
+    _case("layer_costs gradients 'x'", lambda e: sc.inspect.layer_costs(e.ce, gradients="x"), TypeError,
+          r"layer_costs: gradients must be True or False, got 'x'"),
+    _case("growth_table max_ops 'x'", lambda e: sc.inspect.growth_table(e.ce, "x"), TypeError,
+          r"growth_table: max_ops must be an int, got 'x'"),
+    _case("Dense bias 1", lambda e: sc.Dense(2, bias=1), TypeError, r"Dense: bias must be True or False, got 1"),
+    _case("load_mnist scale 'no'", lambda e: load_mnist(e.folder / "mnist", scale="no"), TypeError,
+          r"scale must be True or False, got 'no'"),
+    # -- strings are names, never code -----------------------------------------------------
+    _case("evaluate Python code", lambda e: e.ce.evaluate("__import__('pathlib').Path('marker').touch() or 1", e.x),
+          ValueError, r"expression \"__import__\('pathlib'\).*\" is not a symbol name: a string may only name one "
+                      r"of the network's scalars.*symcnn never evaluates text as code"),
+    _case("evaluate a malformed string", lambda e: e.ce.evaluate("w__1_0_0_0_0 +", e.x), ValueError,
+          r"expression 'w__1_0_0_0_0 \+' is not a symbol name"),
+    _case("evaluate a name not in the network", lambda e: e.ce.evaluate("w__9_0_0", e.x), ValueError,
+          r"'w__9_0_0' is a symbol name but not a named scalar of this network"),
+    _case("evaluate an object", lambda e: e.ce.evaluate(object(), e.x), TypeError,
+          r"expression must be a sympy expression or a number, got object"),
+    _case("export a string", lambda e: export("__import__('os').getcwd()"), TypeError,
+          r"expression must be a sympy expression or a number, got the str .*never parses text as code"),
     _case("lr 0", lambda e: e.ce.step(e.x, [0, 1], lr=0), ValueError, r"lr must be a finite positive number, got 0"),
     _case("lr negative", lambda e: _fit(e, lr=-0.1), ValueError, r"lr must be a finite positive number, got -0.1"),
     _case("lr NaN", lambda e: _fit(e, lr=float("nan")), ValueError, r"lr must be a finite positive number, got nan"),
@@ -274,6 +325,32 @@ ACCEPTED = [
 @pytest.mark.parametrize("call", ACCEPTED)
 def test_unusual_but_valid_input_is_accepted(env, call):
     call(env)
+
+
+def test_evaluate_never_runs_a_string_and_reads_names_of_the_network_s_own_symbols(env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError):
+        env.ce.evaluate("__import__('pathlib').Path('marker').touch() or 1", env.x)
+    with pytest.raises(ValueError):
+        env.ce.evaluate(np.array(["1", "__import__('pathlib').Path('marker').touch()"], dtype=object), env.x)
+    assert not (tmp_path / "marker").exists()  # sympify ran eval and created it
+    weight = env.ce.weight_symbols("dense2.weight")[1, 3]
+    activation = env.ce.graph.layer_nodes[0].outputs[1, 2, 0]
+    np.testing.assert_array_equal(env.ce.evaluate(weight.name, env.x), env.ce.evaluate(weight, env.x))
+    np.testing.assert_array_equal(env.ce.evaluate([activation.name, 2 * activation], env.x)[:, 0],
+                                  env.ce.feature_maps(env.x)["conv1"][:, 1, 2, 0])
+
+
+def test_no_module_parses_text_as_code():
+    """sympify/parse_expr/eval/exec/pickle: only checks.as_expression calls sympify, with strict=True."""
+    forbidden = re.compile(r"\b(sympify|parse_expr|eval|exec|literal_eval|pickle|allow_pickle)\s*\(")
+    found = []
+    for module in sorted(SYMCNN_DIRECTORY.rglob("*.py")):
+        for line in module.read_text().splitlines():
+            code = line.split("#")[0]
+            if forbidden.search(code) and not code.lstrip().startswith((">>>", "def eval(")):
+                found.append(f"{module.relative_to(SYMCNN_DIRECTORY)}: {line.strip()}")
+    assert found == ["checks.py: return sympy.sympify(value, strict=True)"], found
 
 
 def _must_not_build(*args, **kwargs):

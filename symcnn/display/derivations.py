@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sympy
 
+from ..checks import as_expression
 from ..naming import adjoint_symbol, parse_name
 from .formulas import formula_text
 
@@ -80,7 +81,7 @@ def _index_order(term) -> tuple:
 
 
 def _gradient_terms(expression) -> list:
-    return sorted(sympy.Add.make_args(sympy.sympify(expression)), key=_index_order)
+    return sorted(sympy.Add.make_args(as_expression(expression)), key=_index_order)
 
 
 def gradient_text(weight, expression, max_terms: int | None = DEFAULT_MAX_TERMS) -> str:

@@ -19,6 +19,7 @@ import re
 import sympy
 from sympy.printing.pretty.stringpict import prettyForm
 
+from ..checks import as_expression
 from ..naming import check_scheme
 from .printers import DEFAULT_TERMS, LatexPrinter, PrettyPrinter, TextPrinter, check_terms
 
@@ -31,7 +32,7 @@ TEXT_WIDTH = 80
 
 def _in_scheme(expression, net=None, naming=None):
     """``expression`` with its named scalars renamed to ``naming`` (needs ``net``)."""
-    expression = sympy.sympify(expression)
+    expression = as_expression(expression)
     if naming is None or (net is not None and naming == net.naming):
         return expression
     if net is None:
@@ -213,7 +214,7 @@ def equations_latex(equations, *, terms=DEFAULT_TERMS, width=DEFAULT_WIDTH) -> s
     """
     printer, width = LatexPrinter(terms=terms), check_width(width)
     rows = [row for left, expression in equations
-            for row in _aligned_rows(_left_latex(left, printer), sympy.sympify(expression), printer, width)]
+            for row in _aligned_rows(_left_latex(left, printer), as_expression(expression), printer, width)]
     return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
 
 

@@ -21,6 +21,7 @@ import re
 
 import sympy
 
+from ..checks import as_expression
 from ..naming import NamedScalar, parse_name
 
 #: Chain-rule rank of each kind of scalar within one layer: what is nearer the loss comes first.
@@ -90,7 +91,7 @@ def factor_key(factor) -> tuple:
 
 def chain_rule_factors(product) -> tuple:
     """(numeric coefficient, the other factors in chain-rule order) of a product."""
-    coefficient, factors = sympy.sympify(product).as_coeff_mul()
+    coefficient, factors = as_expression(product).as_coeff_mul()
     return coefficient, sorted(factors, key=factor_key)
 
 
@@ -108,7 +109,7 @@ def ordered_terms(expression) -> list:
     By index; a number goes last (u + 2) unless the rest starts with a minus (1 - a); a sum
     of no named scalar (index arithmetic such as i + u - 1) keeps sympy's order.
     """
-    expression = sympy.sympify(expression)
+    expression = as_expression(expression)
     if not _symbol_keys(expression):
         return list(expression.as_ordered_terms())
     terms = sorted(sympy.Add.make_args(expression), key=term_key)
