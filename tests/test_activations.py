@@ -191,3 +191,16 @@ def test_activations_compare_by_definition():
     assert Activation("swish", lambda z: z * sc.sigmoid(z)) == SWISH
     assert sc.leaky_relu(0.2) != sc.leaky_relu() and sc.leaky_relu() == ACTIVATIONS["leaky_relu"]
     assert len({SWISH, Activation("swish", lambda z: sc.sigmoid(z) * z)}) == 1
+
+
+def test_latex_of_user_math_renders(katex, rng):
+    from tests.katex import unwrap_display_math
+    net = _user_network()
+    node = net.graph.layer_nodes[0]
+    x, y = rng.random((2, 6, 6)), rng.normal(size=2)
+    derivation = net.derivation(x, y, net.weight_symbols("conv1.weight")[0, 1, 1, 1])
+    latex = [sc.display.formula_latex(node.output_at((0, 2, 2))), sc.display.formula_latex(net.graph.loss_expression),
+             sympy.latex(sc.leaky_relu(0.2)(Z)), sympy.latex(sc.elu(0.5)(Z)), unwrap_display_math(derivation._repr_latex_())]
+    assert r"\operatorname{swish}" in latex[0] and r"\operatorname{half\_squared}" in latex[1]
+    assert latex[2] == r"\operatorname{LeakyReLU}_{0.2}\left(z\right)"
+    katex.assert_renders(latex)
