@@ -19,6 +19,7 @@ defined from its expression. The emitted code needs nothing from symcnn.
 
 from __future__ import annotations
 
+import inspect
 import keyword
 import re
 
@@ -27,7 +28,7 @@ from sympy.printing.c import C99CodePrinter, get_math_macros
 from sympy.printing.numpy import NumPyPrinter
 
 from .checks import as_expression
-from .functions import DefinedFunction
+from .functions import ELEMENTARY_FUNCTIONS, DefinedFunction, FirstMax, LogSumExp, WindowMax
 
 LANGUAGES = ("python", "c")
 
@@ -35,68 +36,11 @@ LANGUAGES = ("python", "c")
 CHUNK = 200
 
 #: Opaque functions of one argument and the helper each becomes in the emitted code.
-_UNARY = {"Sigmoid": "symcnn_sigmoid", "LogSigmoid": "symcnn_log_sigmoid", "ReLU": "symcnn_relu",
-          "Step": "symcnn_step"}
-
-_PYTHON_HELPERS = {
-    "symcnn_sigmoid": '''def symcnn_sigmoid(z):
-    # 1/(1 + e^{-z}) = e^{z}/(1 + e^{z}); with e = e^{-|z|} neither form overflows
-    e = numpy.exp(-numpy.abs(z))
-    return numpy.where(z >= 0, 1.0, e) / (1.0 + e)''',
-    "symcnn_log_sigmoid": '''def symcnn_log_sigmoid(z):
-    # log sigma(z) = min(z, 0) - log(1 + e^{-|z|})
-    return numpy.minimum(z, 0.0) - numpy.log1p(numpy.exp(-numpy.abs(z)))''',
-    "symcnn_relu": '''def symcnn_relu(z):
-    return numpy.maximum(z, 0.0)''',
-    "symcnn_step": '''def symcnn_step(z):
-    # ReLU'(z) with ReLU'(0) = 0, as in PyTorch
-    return (numpy.asarray(z) > 0).astype(float)''',
-    "symcnn_log_sum_exp": '''def symcnn_log_sum_exp(*terms):
-    # log(sum_k e^{z_k}) = m + log(sum_k e^{z_k - m}) with m the largest term
-    stacked = numpy.stack(numpy.broadcast_arrays(*terms))
-    largest = stacked.max(axis=0)
-    return largest + numpy.log(numpy.exp(stacked - largest).sum(axis=0))''',
-    "symcnn_window_max": '''def symcnn_window_max(*entries):
-    return numpy.max(numpy.stack(numpy.broadcast_arrays(*entries)), axis=0)''',
-    "symcnn_first_max": '''def symcnn_first_max(k, *entries):
-    # 1 where entry k is the first maximum of the window (ties go to the first entry)
-    return (numpy.argmax(numpy.stack(numpy.broadcast_arrays(*entries)), axis=0) == k).astype(float)''',
-}
-
-_C_HELPERS = {
-    "symcnn_sigmoid": '''static double symcnn_sigmoid(double z) {
-    /* 1/(1 + e^{-z}) = e^{z}/(1 + e^{z}); with e = e^{-|z|} neither form overflows */
-    const double e = exp(-fabs(z));
-    return (z >= 0 ? 1.0 : e) / (1.0 + e);
-}''',
-    "symcnn_log_sigmoid": '''static double symcnn_log_sigmoid(double z) {
-    return fmin(z, 0.0) - log1p(exp(-fabs(z)));
-}''',
-    "symcnn_relu": '''static double symcnn_relu(double z) {
-    return z > 0 ? z : 0.0;
-}''',
-    "symcnn_step": '''static double symcnn_step(double z) {
-    /* ReLU'(z) with ReLU'(0) = 0, as in PyTorch */
-    return z > 0 ? 1.0 : 0.0;
-}''',
-}
-
-
-def _c_variadic(kind: str, arity: int) -> str:
-    """C definition of a window maximum, first-maximum indicator or log-sum-exp of ``arity`` entries."""
-    parameters = ", ".join(f"double x{k}" for k in range(arity))
-    entries = ", ".join(f"x{k}" for k in range(arity))
-    first = "int k, " if kind == "symcnn_first_max" else ""
-    body = f"    const double v[{arity}] = {{{entries}}};\n    int best = 0;\n"
-    body += f"    for (int i = 1; i < {arity}; i++) if (v[i] > v[best]) best = i;  /* first maximum wins */\n"
-    if kind == "symcnn_window_max":
-        body += "    return v[best];\n"
-    elif kind == "symcnn_first_max":
-        body += "    return best == k ? 1.0 : 0.0;\n"
-    else:  # log(sum_i e^{v_i}) = m + log(sum_i e^{v_i - m})
-        body += f"    double total = 0.0;\n    for (int i = 0; i < {arity}; i++) total += exp(v[i] - v[best]);\n"
-        body += "    return v[best] + log(total);\n"
-    return f"static double {kind}_{arity}({first}{parameters}) {{\n{body}}}"
+_UNARY = {cls.__name__: cls.helper for cls in ELEMENTARY_FUNCTIONS if cls.unary}
+#: Each helper's Python source: the very function the evaluator runs (see symcnn.functions).
+_PYTHON_HELPERS = {cls.helper: inspect.getsource(cls.numpy_implementation).strip() for cls in ELEMENTARY_FUNCTIONS}
+_C_HELPERS = {cls.helper: cls.c_source() for cls in ELEMENTARY_FUNCTIONS if cls.unary}
+_C_VARIADIC = {cls.helper: cls for cls in ELEMENTARY_FUNCTIONS if not cls.unary}
 
 
 def _named_definitions(expressions):
@@ -128,15 +72,15 @@ class _CPrinter(C99CodePrinter):
         return f"{kind}_{len(arguments)}({', '.join(self._print(a) for a in arguments)})"
 
     def _print_WindowMax(self, expression):
-        return self._variadic("symcnn_window_max", expression.args)
+        return self._variadic(WindowMax.helper, expression.args)
 
     def _print_LogSumExp(self, expression):
-        return self._variadic("symcnn_log_sum_exp", expression.args)
+        return self._variadic(LogSumExp.helper, expression.args)
 
     def _print_FirstMax(self, expression):
-        self.variadic.add(("symcnn_first_max", len(expression.args) - 1))
+        self.variadic.add((FirstMax.helper, len(expression.args) - 1))
         entries = ", ".join(self._print(a) for a in expression.args[1:])
-        return f"symcnn_first_max_{len(expression.args) - 1}({int(expression.args[0])}, {entries})"
+        return f"{FirstMax.helper}_{len(expression.args) - 1}({int(expression.args[0])}, {entries})"
 
 
 def argument_symbols(expression) -> list:
@@ -223,7 +167,7 @@ def export(expression, language: str = "python", name: str = "derivative", argum
 
 
 def _python_source(name, arguments, assignments, results, several, defined) -> str:
-    variadic = {"LogSumExp": "symcnn_log_sum_exp", "WindowMax": "symcnn_window_max", "FirstMax": "symcnn_first_max"}
+    variadic = {cls.__name__: cls.helper for cls in _C_VARIADIC.values()}
     printer = NumPyPrinter({"user_functions": {**_UNARY, **variadic, **{helper: helper for helper, *_ in defined}}})
     definitions = [f"def {helper}({', '.join(v.name for v in variables)}):\n    # {stated}\n"
                    f"    return {printer.doprint(definition)}" for helper, stated, variables, definition in defined]
@@ -271,7 +215,7 @@ def _c_source(name, arguments, assignments, results, several, defined) -> str:
     source = "\n".join(body)
     used = "\n".join([source, *definitions])
     helpers = [text for helper, text in _C_HELPERS.items() if re.search(rf"\b{helper}\(", used)]
-    helpers += [_c_variadic(kind, arity) for kind, arity in sorted(printer.variadic)] + definitions
+    helpers += [_C_VARIADIC[kind].c_source(arity) for kind, arity in sorted(printer.variadic)] + definitions
     listed = "".join(f"\n    \"{s.name}\"," for s in arguments)
     return "\n".join([
         f"/* {name}: generated by symcnn.codegen from a sympy expression. Compile: cc -O2 -c file.c */",
