@@ -185,7 +185,8 @@ def check_activation(activation):
         choices = ", ".join(repr(a) for a in ACTIVATIONS)
         hint = ""
         if activation in (leaky_relu, elu):
-            hint = f"; {activation.__name__} makes an activation: call it, {activation.__name__}() or with its parameter"
+            name = activation.__name__
+            hint = f"; {name} makes an activation: call it, {name}() or with its parameter"
         elif callable(activation):
             hint = "; wrap a function of z in symcnn.Activation(name, f)"
         raise ValueError(f"unknown activation {activation!r}; expected one of {choices}, or a "

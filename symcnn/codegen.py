@@ -44,7 +44,7 @@ _C_VARIADIC = {cls.helper: cls for cls in ELEMENTARY_FUNCTIONS if not cls.unary}
 
 
 def _named_definitions(expressions):
-    """(expressions with each defined function as a call of its helper, [(helper, its statement, variables, definition)])."""
+    """(expressions calling a helper for each defined function, [(helper, statement, variables, definition)])."""
     classes = sorted({type(f) for e in expressions for f in e.atoms(DefinedFunction)}, key=lambda c: c.__name__)
     helpers, taken = {}, set()
     for cls in classes:  # two functions of one name (say two leaky ReLU slopes) get numbered helpers

@@ -20,10 +20,10 @@ expression's variables, an oversized number or an absurd depth is refused with a
 ['Add', ['Float', '0x1.0000000000000p-1'], ['Mul', ['Symbol', 'z'], ['Sigmoid', ['Symbol', 'z']]]]
 >>> from_structure(structure, {"z": z}) == z * Sigmoid(z) + sympy.Float(0.5)
 True
->>> from_structure(["__import__", ["Symbol", "z"]], {"z": z})
+>>> from_structure(["__import__", ["Symbol", "z"]], {"z": z})  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-ValueError: expression: unknown node type '__import__' (allowed: Add, Mul, Pow, Integer, Rational, Float, pi, E, Symbol, exp, log, tanh, sinh, cosh, sin, cos, atan, Abs, sign, expm1, log1p, Sigmoid, LogSigmoid, ReLU, Step)
+ValueError: expression: unknown node type '__import__' (allowed: Add, Mul, Pow, Integer, ..., ReLU, Step)
 """
 
 from __future__ import annotations

@@ -63,7 +63,8 @@ def test_gelu_keeps_its_precision_where_pytorchs_formula_cancels():
     value, derivative = _compiled("gelu")
     x = sympy.Symbol("x")
     inner = sympy.sqrt(2 / sympy.pi) * (x + sympy.Rational(44715, 10 ** 6) * x ** 3)
-    textbook = x / 2 * (1 + sympy.tanh(inner))  # written again here, evaluated with 400 digits (1 + tanh(u) is 1e-261 at z = -20)
+    # written again here, evaluated with 400 digits (1 + tanh(u) is 1e-261 at z = -20)
+    textbook = x / 2 * (1 + sympy.tanh(inner))
     points = np.array([-3.0, -5.0, -8.0, -12.0, -20.0])
     expected_value = np.array([float(textbook.evalf(400, subs={x: p})) for p in points])
     expected_derivative = np.array([float(sympy.diff(textbook, x).evalf(400, subs={x: p})) for p in points])
@@ -200,7 +201,8 @@ def test_latex_of_user_math_renders(katex, rng):
     x, y = rng.random((2, 6, 6)), rng.normal(size=2)
     derivation = net.derivation(x, y, net.weight_symbols("conv1.weight")[0, 1, 1, 1])
     latex = [sc.display.formula_latex(node.output_at((0, 2, 2))), sc.display.formula_latex(net.graph.loss_expression),
-             sympy.latex(sc.leaky_relu(0.2)(Z)), sympy.latex(sc.elu(0.5)(Z)), unwrap_display_math(derivation._repr_latex_())]
+             sympy.latex(sc.leaky_relu(0.2)(Z)), sympy.latex(sc.elu(0.5)(Z)),
+             unwrap_display_math(derivation._repr_latex_())]
     assert r"\operatorname{swish}" in latex[0] and r"\operatorname{half\_squared}" in latex[1]
     assert latex[2] == r"\operatorname{LeakyReLU}_{0.2}\left(z\right)"
     katex.assert_renders(latex)

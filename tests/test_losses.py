@@ -43,13 +43,15 @@ def test_loss_and_activation_must_fit():
 
 def _loss_and_gradient(loss, p, t):
     value = compile_expressions([P, T], loss.expression)
-    return np.broadcast_to(value(p, t), p.shape), np.broadcast_to(compile_expressions([P, T], loss.derivative)(p, t), p.shape)
+    gradient = compile_expressions([P, T], loss.derivative)
+    return np.broadcast_to(value(p, t), p.shape), np.broadcast_to(gradient(p, t), p.shape)
 
 
 @pytest.mark.parametrize("delta", [1.0, 0.3, 2])
 def test_huber_equals_pytorchs_huber_loss_at_and_around_its_kinks(delta):
     # differences on both sides of -delta, 0 and delta, and exactly at them
-    differences = np.concatenate([np.linspace(-4, 4, 81), [-delta, delta, 0.0, delta * (1 + 1e-12), -delta * (1 - 1e-12)]])
+    differences = np.concatenate([np.linspace(-4, 4, 81),
+                                  [-delta, delta, 0.0, delta * (1 + 1e-12), -delta * (1 - 1e-12)]])
     targets = np.linspace(-1, 1, len(differences))
     predictions = targets + differences
     value, gradient = _loss_and_gradient(huber(delta), predictions, targets)
@@ -73,7 +75,8 @@ def test_huber_gradient_equals_central_differences():
 
 @pytest.mark.parametrize("last_activation", [None, "sigmoid", "softmax", "gelu"])
 def test_huber_network_is_summed_over_outputs_and_averaged_over_the_batch_as_stated(last_activation, rng):
-    net = sc.Network((1, 5, 5), [sc.Conv2D(2, 3, activation="elu"), sc.Flatten(), sc.Dense(3, activation=last_activation)],
+    net = sc.Network((1, 5, 5), [sc.Conv2D(2, 3, activation="elu"), sc.Flatten(),
+                                 sc.Dense(3, activation=last_activation)],
                      loss="huber", seed=2)
     x, y = rng.random((4, 1, 5, 5)), rng.normal(0, 2, (4, 3))
     assert_matches_torch(net, x, y)  # torch: huber_loss(reduction="none").sum(outputs).mean(batch)
