@@ -59,7 +59,51 @@ def check_latex(latex, name: str, what: str) -> str:
     return latex
 
 
-class Activation:
+class NamedDefinition:
+    """A named function defined by a sympy expression of fixed variables; base of Activation and Loss.
+
+    Holds ``name``, ``latex``, ``expression`` (the checked definition, see
+    :func:`symcnn.expressions.defining_expression`) and ``function``, the sympy function
+    ``name(...)`` that formulas hold (see :func:`symcnn.functions.defined_function`).
+    Two definitions are equal when kind, name, LaTeX and expression are.
+    """
+
+    kind = "Definition"
+    variables: tuple = ()
+
+    def __init__(self, name, f, latex=None):
+        what = f"{self.kind} {name!r}"
+        self.name = check_name(name, self.kind)
+        self.latex = check_latex(latex, name, what)
+        self.expression = defining_expression(f, self.variables, what)
+        self.function = defined_function(self.name, self.variables, self.expression, self.latex)
+
+    @property
+    def derivative(self) -> sympy.Expr:
+        """The derivative of the definition by its first variable, derived by sympy."""
+        return self.function.partial(1)
+
+    def __call__(self, *arguments):
+        """The function applied to sympy expressions (kept whole, shown by its name)."""
+        return self.function(*arguments)
+
+    def _key(self):
+        return (type(self), self.name, self.latex, self.expression)
+
+    def __eq__(self, other):
+        return isinstance(other, NamedDefinition) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        return f"{self.kind}({self.name!r}, {self.expression})"
+
+    def __str__(self):
+        return self.name
+
+
+class Activation(NamedDefinition):
     """An elementwise activation a = f(z), given as a sympy expression; usable wherever a built-in name is.
 
     >>> softsign = Activation("softsign", lambda z: z / (1 + sympy.Abs(z)), latex=r"\\operatorname{softsign}")
@@ -67,44 +111,14 @@ class Activation:
     -z*sign(z)/(Abs(z) + 1)**2 + 1/(Abs(z) + 1)
 
     Parameters: ``name``, an identifier shown in text; ``f``, a function taking the sympy
-    symbol z and returning a sympy expression in z alone, built from sympy's elementary
-    functions (exp, log, tanh, Abs, ...) and symcnn's (``sc.sigmoid``, ``sc.relu``,
-    ``sc.step``, ``sc.log_sigmoid``); ``latex``, the function's name in LaTeX (default
-    ``\\operatorname{name}``). Raises ``TypeError``/``ValueError`` naming the problem.
+    symbol z (:data:`Z`) and returning a sympy expression in z alone, built from sympy's
+    elementary functions (exp, log, tanh, Abs, ...) and symcnn's (``sc.sigmoid``,
+    ``sc.relu``, ``sc.step``, ``sc.log_sigmoid``); ``latex``, the function's name in LaTeX
+    (default ``\\operatorname{name}``). Raises ``TypeError``/``ValueError`` naming the problem.
     """
 
-    def __init__(self, name, f, latex=None):
-        what = f"Activation {name!r}"
-        self.name = check_name(name, "Activation")
-        self.latex = check_latex(latex, name, what)
-        #: the definition, an expression in :data:`Z`
-        self.expression = defining_expression(f, (Z,), what)
-        #: the sympy function ``name(z)`` that formulas hold
-        self.function = defined_function(self.name, (Z,), self.expression, self.latex)
-
-    @property
-    def derivative(self) -> sympy.Expr:
-        """da/dz in :data:`Z`, derived by sympy."""
-        return self.function.partial(1)
-
-    def __call__(self, z):
-        """The activation applied to a sympy expression ``z`` (kept whole, shown by its name)."""
-        return self.function(z)
-
-    def _key(self):
-        return (self.name, self.latex, self.expression)
-
-    def __eq__(self, other):
-        return isinstance(other, Activation) and self._key() == other._key()
-
-    def __hash__(self):
-        return hash(self._key())
-
-    def __repr__(self):
-        return f"Activation({self.name!r}, {self.expression})"
-
-    def __str__(self):
-        return self.name
+    kind = "Activation"
+    variables = (Z,)
 
 
 def _number(value, argument: str, what: str):

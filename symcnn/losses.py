@@ -27,15 +27,14 @@ from __future__ import annotations
 import sympy
 
 from .functions import LogSigmoid, LogSumExp
-from .activations import ACTIVATIONS, Activation, activation_function, check_latex, check_name
-from .expressions import defining_expression
-from .functions import ReLU, defined_function
+from .activations import ACTIVATIONS, Activation, NamedDefinition, activation_function
+from .functions import ReLU
 
 #: The two arguments of every loss's definition: a prediction p and its target t.
 P, T = sympy.Symbol("p", real=True), sympy.Symbol("t", real=True)
 
 
-class Loss:
+class Loss(NamedDefinition):
     """A loss f(p, t) of one output, summed over the outputs and averaged over the batch.
 
     >>> squared_log = Loss("squared_log", lambda p, t: (sympy.log(1 + p) - sympy.log(1 + t)) ** 2)
@@ -51,38 +50,8 @@ class Loss:
     last activation; see the module docstring for what that means for stability.
     """
 
-    def __init__(self, name, f, latex=None):
-        what = f"Loss {name!r}"
-        self.name = check_name(name, "Loss")
-        self.latex = check_latex(latex, name, what)
-        #: the definition, an expression in :data:`P` and :data:`T`
-        self.expression = defining_expression(f, (P, T), what)
-        #: the sympy function ``name(p, t)`` that the loss expression holds
-        self.function = defined_function(self.name, (P, T), self.expression, self.latex)
-
-    @property
-    def derivative(self) -> sympy.Expr:
-        """d f / d p in :data:`P` and :data:`T`, derived by sympy."""
-        return self.function.partial(1)
-
-    def __call__(self, p, t):
-        """The loss of one output: f(p, t), kept whole (shown by its name)."""
-        return self.function(p, t)
-
-    def _key(self):
-        return (self.name, self.latex, self.expression)
-
-    def __eq__(self, other):
-        return isinstance(other, Loss) and self._key() == other._key()
-
-    def __hash__(self):
-        return hash(self._key())
-
-    def __repr__(self):
-        return f"Loss({self.name!r}, {self.expression})"
-
-    def __str__(self):
-        return self.name
+    kind = "Loss"
+    variables = (P, T)
 
 
 def huber(delta=1.0) -> Loss:

@@ -206,3 +206,12 @@ def test_latex_of_user_math_renders(katex, rng):
     assert r"\operatorname{swish}" in latex[0] and r"\operatorname{half\_squared}" in latex[1]
     assert latex[2] == r"\operatorname{LeakyReLU}_{0.2}\left(z\right)"
     katex.assert_renders(latex)
+
+
+def test_unrolled_evaluator_agrees_for_user_math(rng):
+    net = sc.Network((1, 5, 5), [sc.Conv2D(2, 2, activation=SWISH), sc.MaxPool2D(2), sc.Flatten(),
+                                 sc.Dense(2, activation="softplus")], loss="huber", seed=3)
+    x, y = rng.random((2, 1, 5, 5)), rng.normal(0, 2, (2, 2))
+    unrolled, fast = net.unrolled_gradients(x, y), net.gradients(x, y)
+    for key in fast:
+        np.testing.assert_allclose(unrolled[key], fast[key], rtol=1e-12, atol=1e-15)
