@@ -4,11 +4,13 @@ import json
 
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sympy.codegen.cfunctions import expm1, log1p
 
 import symcnn as sc
 from symcnn.activations import ACTIVATIONS, Z
-from symcnn.expressions import MAX_DEPTH, MAX_NODES, NODE_TYPES, from_structure, to_structure
+from symcnn.expressions import FUNCTIONS, MAX_DEPTH, MAX_NODES, NODE_TYPES, from_structure, to_structure
 from symcnn.losses import DEFINED_LOSSES, P, T
 
 SYMBOLS = {"z": Z}
@@ -100,3 +102,29 @@ def test_a_hundred_thousand_levels_are_refused_without_recursing_through_them():
 def test_writing_refuses_what_could_not_be_read_back(expression, pattern):
     with pytest.raises(ValueError, match=pattern):
         to_structure(expression)
+
+
+def _expressions():
+    """Random expressions over the allow-list: numbers, z, + * ** and every allowed function."""
+    numbers = st.one_of(st.integers(-50, 50).map(sympy.Integer),
+                        st.tuples(st.integers(-20, 20), st.integers(1, 20)).map(lambda pq: sympy.Rational(*pq)),
+                        st.floats(-1e6, 1e6, allow_nan=False).map(sympy.Float),
+                        st.sampled_from([sympy.pi, sympy.E]))
+
+    def extend(children):
+        functions = st.tuples(st.sampled_from(sorted(FUNCTIONS)), children).map(lambda fc: FUNCTIONS[fc[0]](fc[1]))
+        return st.one_of(functions,
+                         st.lists(children, min_size=2, max_size=3).map(lambda args: sympy.Add(*args)),
+                         st.lists(children, min_size=2, max_size=3).map(lambda args: sympy.Mul(*args)),
+                         st.tuples(children, st.integers(-3, 3)).map(lambda be: be[0] ** be[1]))
+    return st.recursive(st.one_of(st.just(Z), numbers), extend, max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_expressions())
+def test_random_expressions_round_trip_exactly(expression):
+    try:
+        structure = json.loads(json.dumps(to_structure(expression)))
+    except ValueError:  # sympy evaluated it to something off the list (zoo, nan, a complex number)
+        return
+    assert sympy.srepr(from_structure(structure, SYMBOLS)) == sympy.srepr(expression)
