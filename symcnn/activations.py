@@ -16,6 +16,13 @@ z*(1 - Sigmoid(z))*Sigmoid(z) + Sigmoid(z)
 >>> swish(x), sympy.latex(swish(x))
 (swish(x), '\\\\operatorname{swish}\\\\left(x\\\\right)')
 
+The built-ins written this way, and their derivatives as sympy derives them:
+
+>>> [str(activation.derivative) for activation in (softplus, silu)]
+['Sigmoid(z)', 'z*(1 - Sigmoid(z))*Sigmoid(z) + Sigmoid(z)']
+>>> gelu.expression
+z*Sigmoid(2*sqrt(2)*(0.044715*z**3 + z)/sqrt(pi))
+
 Non-smooth points follow PyTorch: leaky_relu'(0) is the negative slope, elu'(0) = alpha
 (ReLU'(0) = 0 as ``Step(0) = 0``; see :mod:`symcnn.functions`).
 """
@@ -198,7 +205,10 @@ def check_activation(activation):
     if not (activation is None or isinstance(activation, str)) or activation not in ACTIVATIONS:
         choices = ", ".join(repr(a) for a in ACTIVATIONS)
         hint = ""
-        if activation in (leaky_relu, elu):
+        names = {Sigmoid: "sigmoid", ReLU: "relu", sympy.tanh: "tanh"}
+        if isinstance(activation, type) and activation in names:
+            hint = f"; {activation.__name__} is a sympy function: pass the name {names[activation]!r}"
+        elif activation in (leaky_relu, elu):
             name = activation.__name__
             hint = f"; {name} makes an activation: call it, {name}() or with its parameter"
         elif callable(activation):

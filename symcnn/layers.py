@@ -143,7 +143,8 @@ class Conv2D(Layer):
         self.bias_init = _check_init(bias_init, "bias_init", name)
 
     def config(self) -> dict:
-        """The constructor arguments that rebuild this layer, as a JSON-able dict.
+        """The constructor arguments that rebuild this layer, as a JSON-able dict (a user-defined
+        :class:`~symcnn.activations.Activation` stays an object; :mod:`symcnn.persistence` writes it as data).
 
         >>> Conv2D(8, 3, stride=2, activation="relu").config()["stride"]
         [2, 2]

@@ -215,3 +215,8 @@ def test_unrolled_evaluator_agrees_for_user_math(rng):
     unrolled, fast = net.unrolled_gradients(x, y), net.gradients(x, y)
     for key in fast:
         np.testing.assert_allclose(unrolled[key], fast[key], rtol=1e-12, atol=1e-15)
+
+
+def test_a_sympy_function_passed_as_activation_is_pointed_to_its_name():
+    with pytest.raises(ValueError, match=r"ReLU is a sympy function: pass the name 'relu'"):
+        sc.Conv2D(1, 3, activation=sc.relu)
