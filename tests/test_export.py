@@ -107,7 +107,8 @@ def opaque_function_cases(net_a, net_c):
             ("LogSigmoid", net_a, logits_loss),
             ("ReLU", net_c, si.expanded_form(net_c, conv.outputs[1, 14, 14])),
             ("Step", net_c, si.expanded_form(net_c, conv.outputs[1, 14, 14], conv.pre_activations[1, 14, 14])),
-            ("LogSumExp", net_c, si.expanded_form(net_c, dense.outputs[3], dense.pre_activations[1])),
+            ("LogSumExp", net_c, loss_of_logits("cross_entropy", "softmax", list(graph_c.logit_symbols),
+                                                list(graph_c.target_symbols))),
             ("WindowMax", net_c, si.expanded_form(net_c, pool.outputs[1, 7, 7])),
             ("FirstMax", net_c, sum(si.expanded_form(net_c, pool.outputs[1, 7, 7], conv.outputs[1, r, c]) * (r + 2 * c)
                                     for r in (14, 15) for c in (14, 15)))]
