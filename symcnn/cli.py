@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import textwrap
 import time
 from pathlib import Path
 
 from . import display
+from .display.printers import DEFAULT_TERMS
 
 
 def _positive_int(text: str) -> int:
@@ -29,6 +32,13 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def _term_count(text: str) -> int:
+    value = _positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected a number >= 2 (the first N-1 terms, dots, the last), got {value}")
     return value
 
 
@@ -250,20 +260,21 @@ def run_inspect(args) -> int:
                              else f"{next(iter(net.params))}[{','.join('0' * next(iter(net.params.values())).ndim)}]")
     symbol = _weight_symbol(net, weight)
     latex = args.format == "latex"
-    max_terms = None if args.all_terms else args.terms
+    terms = None if args.all_terms else args.terms
+    columns = shutil.get_terminal_size().columns
     if args.what == "gradient" and args.form == "rolled":
         forms = [rolled_form(net, net.graph.loss_symbol, symbol)]
         forms += _layer_forms(net, forms[0], symbol)
-        display.echo("\n".join(display.rolled_latex(f) if latex else display.rolled_text(f) for f in forms))
+        display.echo(display.rolled_latex(*forms) if latex else display.rolled_text(*forms))
         return 0
     if args.what == "gradient":
-        expression = net.gradient_expression(symbol)
-        show = display.gradient_latex if latex else display.gradient_text
-        display.echo(show(symbol, expression, max_terms))
+        expression, left = net.gradient_expression(symbol), (net.graph.loss_symbol, symbol)
+        display.echo(display.formula_latex(expression, left=left, terms=terms) if latex
+                     else display.formula_text(expression, left=left, terms=terms, width=columns))
         count = len(expression.args) if expression.is_Add else 1
-        if not latex and max_terms is not None and count > max_terms:
-            display.echo(f"({count} terms, {max_terms} shown: --all-terms prints every term, --form rolled the "
-                         "Σ form, --what derivation the chain rule with numbers at an input)")
+        if not latex and terms is not None and count > terms:
+            display.echo(textwrap.fill(f"(--all-terms prints all {count} terms, --form rolled the Σ form, --what "
+                                       "derivation the chain rule with numbers at an input)", columns))
         return 0
     _, (test_x, test_y) = _preset_data(args.preset, args.data)
     if args.what == "ledger":
@@ -272,8 +283,8 @@ def run_inspect(args) -> int:
         display.echo(display.ledger_latex(ledger, rows) if latex else display.ledger_text(ledger, rows))
         return 0
     derivation = net.derivation(test_x[0], test_y[0], symbol)
-    display.echo(display.derivation_latex(derivation, max_terms) if latex
-                 else display.derivation_text(derivation, max_terms))
+    display.echo(display.derivation_latex(derivation, terms) if latex
+                 else display.derivation_text(derivation, terms, width=columns))
     return 0
 
 
@@ -358,9 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--form", choices=["expanded", "rolled"], default="expanded",
                          help="for --what gradient: every term in named scalars (default) or the Σ form with "
                               "index ranges, with the layer's own formulas")
-    inspect.add_argument("--terms", type=_positive_int, default=4, metavar="N",
+    inspect.add_argument("--terms", type=_term_count, default=DEFAULT_TERMS, metavar="N",
                          help="terms of a long sum (gradient, derivation) to show: the first N-1, dots, the last "
-                              "(default 4)")
+                              f"(default {DEFAULT_TERMS})")
     inspect.add_argument("--all-terms", action="store_true", help="show every term of every sum (and ledger row)")
     inspect.add_argument("--format", choices=["text", "latex"], default="text", help="output format (default text)")
     inspect.add_argument("--data", type=_existing_directory, metavar="DIR",

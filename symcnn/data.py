@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import warnings
 import zlib
 from pathlib import Path
@@ -21,7 +22,7 @@ import numpy as np
 
 from .checks import check_bool, check_int, check_path
 
-__all__ = ["load_image", "load_mnist", "one_hot", "read_idx", "sample_image", "split"]
+__all__ = ["load_image", "load_mnist", "mnist_directory", "one_hot", "read_idx", "sample_image", "split"]
 
 # The IDX header: two zero bytes, a type code, the number of dimensions, then one
 # big-endian uint32 size per dimension; the data follows in row-major order, big-endian.
@@ -445,3 +446,52 @@ def _pair_of_positive_ints(pair, name: str) -> tuple[int, int]:
     if first < 1 or second < 1:
         raise ValueError(f"{name} must be positive (height, width), got {(first, second)}")
     return first, second
+
+
+#: The environment variable naming the directory of the MNIST IDX files (used by the notebooks).
+MNIST_ENVIRONMENT_VARIABLE = "SYMCNN_MNIST"
+
+
+def mnist_directory(directory=None, prefix: str = "t10k") -> Path:
+    """Where the MNIST IDX files are: ``directory`` if given, else the ``SYMCNN_MNIST`` environment variable.
+
+    >>> import os, tempfile
+    >>> from unittest import mock
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte"):
+    ...     _ = (Path(folder.name) / name).write_bytes(b"")
+    >>> mnist_directory(folder.name) == Path(folder.name)
+    True
+    >>> with mock.patch.dict(os.environ, {"SYMCNN_MNIST": folder.name}):
+    ...     mnist_directory() == Path(folder.name)
+    True
+    >>> with mock.patch.dict(os.environ, {"SYMCNN_MNIST": ""}):
+    ...     mnist_directory()
+    Traceback (most recent call last):
+    FileNotFoundError: no MNIST directory given: set the environment variable SYMCNN_MNIST to the directory holding t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz], or pass it (mnist_directory("DIR"))
+    >>> folder.cleanup()
+
+    Parameters: ``directory`` (str or path-like, or None to read ``SYMCNN_MNIST``);
+    ``prefix`` of the files looked for (``"t10k"`` or ``"train"``, as :func:`load_mnist`).
+    Returns the directory as a ``Path``. Raises FileNotFoundError saying to set
+    ``SYMCNN_MNIST`` or pass the directory when neither is given, or when the directory
+    does not hold both IDX files (raw or ``.gz``).
+    """
+    names = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
+    looked_for = " and ".join(f"{name}[.gz]" for name in names)
+    if directory is None:
+        found = os.environ.get(MNIST_ENVIRONMENT_VARIABLE, "")
+        if not found:
+            raise FileNotFoundError(f"no MNIST directory given: set the environment variable "
+                                    f"{MNIST_ENVIRONMENT_VARIABLE} to the directory holding {looked_for}, "
+                                    f'or pass it (mnist_directory("DIR"))')
+        source = f"from {MNIST_ENVIRONMENT_VARIABLE}"
+        directory = Path(found).expanduser()
+    else:
+        directory = check_path(directory, "directory").expanduser()
+        source = "as passed"
+    missing = [name for name in names if not any((directory / f"{name}{end}").is_file() for end in ("", ".gz"))]
+    if missing:
+        raise FileNotFoundError(f"the MNIST directory {directory} ({source}) does not hold {' or '.join(missing)} (raw or .gz); "
+                                f"set {MNIST_ENVIRONMENT_VARIABLE} or pass the directory that holds {looked_for}")
+    return directory

@@ -129,8 +129,8 @@ class Derivation:
         return f"Derivation(dL/d {self.key}{list(self.index)} = {self.total:.10g}; steps {rules})"
 
     def _repr_latex_(self) -> str:
-        from .display import derivation_latex, displayed_latex
-        return displayed_latex(derivation_latex(self))
+        from .display import derivation_latex, display_math
+        return display_math(derivation_latex(self))
 
 
 def derive(net, x, y, weight) -> Derivation:
@@ -257,8 +257,7 @@ def _error_passed_back(net, trace, index, position) -> DerivationStep:
         f"error passed back to {node.name}", "BP2", node.name, a, position, read, statement,
         ((READER, None, None),), [local], terms, _adjoint_value(trace, a),
         trace.maps["adjoint_activation", index][0],
-        note=f"r runs over the {_positions(len(terms))} of {reader_node.name} whose {reader_kind} reads "
-             f"{node.name}'s output q")
+        note=f"r runs over the {_positions(len(terms))} of {reader_node.name} whose {reader_kind} reads q")
 
 
 def _error_at_pre_activation(net, trace, index, position) -> DerivationStep:
@@ -294,6 +293,6 @@ def _weight_gradient(net, trace, ledger) -> DerivationStep:
         ledger.index, gradient.wrt, [(graph.loss_symbol, local.of), (local.of, local.wrt)], summed, [local],
         terms, 0.0, ledger.position_map(),
         note=f"p runs over the {_positions(len(terms))} of {node.name} that {'uses' if len(terms) == 1 else 'use'} "
-             f"{ledger.key}{list(ledger.index)}")
+             f"{ledger.key}[{','.join(str(int(i)) for i in ledger.index)}]")
     step.value = math.fsum(step.term_values)
     return step

@@ -39,6 +39,23 @@ def net_c():
     return sc.presets.network_c()
 
 
+def network_c_off_the_kinks(seed=None, bias_seed=5):
+    """Network C (preset weights, or ``seed``'s) with nonzero conv1 biases drawn from ``bias_seed``:
+    no pre-activation sits exactly on ReLU's kink."""
+    net = sc.presets.network_c() if seed is None else sc.presets.network_c(seed=seed)
+    rng = np.random.default_rng(bias_seed)
+    net.set_params({key: value if key != "conv1.bias" else rng.uniform(-0.2, 0.2, value.shape)
+                    for key, value in net.params.items()})
+    return net
+
+
+@pytest.fixture(scope="module")
+def noisy_digit(mnist):
+    """The first MNIST test digit with faint noise, so that no two max-pool window entries tie exactly."""
+    images, labels = mnist()
+    return images[0] + 0.01 * np.random.default_rng(7).random(images[0].shape), int(labels[0])
+
+
 @pytest.fixture(scope="module")
 def digit(mnist):
     """The third MNIST test digit and its label."""

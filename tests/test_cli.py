@@ -1,5 +1,6 @@
 """The ``symcnn`` command, run as ``python -m symcnn`` in a subprocess like a user would."""
 
+import os
 import re
 import signal
 import subprocess
@@ -65,51 +66,81 @@ def test_train_a_on_the_photo(tmp_path):
     assert "final loss" in result.stdout
 
 
-def test_inspect_gradient_latex():
-    result = run("inspect", "--weight", "conv3.weight[0,0,3,3]", "--format", "latex")
+def inspect_output(*arguments, columns=100):
+    """stdout of ``symcnn inspect ARGUMENTS`` in a terminal ``columns`` wide (fails on a non-zero exit)."""
+    result = subprocess.run([sys.executable, "-m", "symcnn", "inspect", *map(str, arguments)], capture_output=True,
+                            text=True, timeout=600, env={**os.environ, "COLUMNS": str(columns)})
     assert result.returncode == 0, result.stderr
-    assert r"\frac" in result.stdout or r"\partial" in result.stdout
+    return result.stdout
 
 
-def test_inspect_default_fits_a_screen():
-    """Network A's 225-term gradient: its first terms, its last, the count and the flags that show more."""
-    result = run("inspect")
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+def test_inspect_default_fits_a_screen(net_a):
+    """Network A's 225-term gradient: its first terms, its last, the count and the flags that show more,
+    each line within the terminal's width; the shown terms are the formula's own."""
+    lines = inspect_output().splitlines()
     assert len(lines) < 60, len(lines)
-    assert lines[0] == "∂L/∂w⁽³⁾[0,0,3,3] = Σ over 225 positions:"
-    assert lines[1].strip() == "∂L/∂a⁽³⁾[0,0,0] · a⁽³⁾[0,0,0] · (1 - a⁽³⁾[0,0,0]) · a⁽²⁾[0,3,3]"
-    assert "∂L/∂a⁽³⁾[0,14,14]" in lines[-2] and "--all-terms" in lines[-1] and "--form rolled" in lines[-1]
-    every = run("inspect", "--all-terms").stdout.splitlines()
-    assert len(every) == 226 and every[-1].strip().startswith("+ ∂L/∂a⁽³⁾[0,14,14]")
+    assert all(len(line) <= 100 for line in lines), max(lines, key=len)
+    w = net_a.weight_symbols("conv3.weight")[0, 0, 3, 3]
+    expected = sc.display.formula_text(net_a.gradient_expression(w), left=(net_a.graph.loss_symbol, w), width=100)
+    assert "\n".join(lines).startswith(expected) and "[225 terms]" in expected
+    assert lines[0].startswith("∂L/∂w⁽³⁾[0,0,3,3] = ∂L/∂a⁽³⁾[0,0,0]⋅a⁽³⁾[0,0,0]⋅(1 - a⁽³⁾[0,0,0])⋅a⁽²⁾[0,3,3]")
+    hint = " ".join(lines[len(expected.splitlines()):])
+    assert "--all-terms prints all 225 terms" in hint and "--form rolled" in hint
+    every = inspect_output("--all-terms").splitlines()
+    assert len(every) == 225 and every[-1].strip().startswith("+ ∂L/∂a⁽³⁾[0,14,14]")
 
 
 def test_inspect_rolled_prints_the_sigma_form():
-    text = run("inspect", "--form", "rolled")
-    assert text.returncode == 0, text.stderr
-    assert "∂L/∂w⁽³⁾[f, c, u, v] =" in text.stdout and "j = 0 i = 0" in text.stdout
-    assert "∂z⁽³⁾[f, i, j]/∂w⁽³⁾[f, c, u, v] = a⁽²⁾[c, i + u, j + v]" in text.stdout
-    assert len(text.stdout.splitlines()) < 60
-    latex = run("inspect", "--form", "rolled", "--format", "latex")
-    assert latex.returncode == 0, latex.stderr
-    assert r"\sum_{\substack{0 \leq i \leq 14\\0 \leq j \leq 14}}" in latex.stdout
+    text = inspect_output("--form", "rolled")
+    assert "∂L/∂w⁽³⁾[f, c, u, v] =" in text and "j = 0 i = 0" in text
+    assert "∂z⁽³⁾[f, i, j]/∂w⁽³⁾[f, c, u, v] = a⁽²⁾[c, i + u, j + v]" in text
+    assert len(text.splitlines()) < 60
+
+
+@pytest.mark.parametrize("arguments", [
+    [], ["--all-terms"], ["--terms", 2], ["--form", "rolled"],
+    ["--what", "ledger"], ["--what", "ledger", "--all-terms"],
+    ["--what", "derivation", "--weight", "conv2.weight[0,0,2,2]"],
+    ["--what", "derivation", "--weight", "conv2.weight[0,0,2,2]", "--all-terms"],
+    ["--what", "derivation", "--weight", "dense4.weight[0,3]"]], ids=lambda a: " ".join(map(str, a)) or "default")
+def test_inspect_latex_renders(arguments, katex):
+    """Every --what and --form as LaTeX: bare math (no $), one block, rendered by KaTeX."""
+    latex = inspect_output(*arguments, "--format", "latex").strip()
+    assert "$" not in latex and "\n" not in latex
+    katex.assert_renders([latex])
+
+
+def test_inspect_latex_of_the_gradient_and_its_rolled_form():
+    gradient = inspect_output("--format", "latex")
+    assert gradient.startswith(r"\begin{aligned} \frac{\partial L}{\partial w^{(3)}_{0,0,3,3}} &= ")
+    assert r"\text{(225 terms)}" in gradient and r"\cdots" in gradient
+    rolled = inspect_output("--form", "rolled", "--format", "latex")
+    assert r"\sum_{\substack{0 \leq i \leq 14\\0 \leq j \leq 14}}" in rolled
 
 
 def test_inspect_derivation_ends_in_the_gradient(photo):
-    result = run("inspect", "--what", "derivation", "--weight", "conv2.weight[0,0,2,2]")
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("∂L/∂w⁽²⁾[0,0,2,2] = ") and "1. output error (BP1)" in result.stdout
+    text = inspect_output("--what", "derivation", "--weight", "conv2.weight[0,0,2,2]")
+    lines = text.splitlines()
+    assert lines[0].startswith("∂L/∂w⁽²⁾[0,0,2,2] = ") and "1. output error (BP1)" in text
     assert len(lines) < 60
+    assert all(len(line) <= 100 for line in lines if not line.startswith("   in general")), max(lines, key=len)
     net = sc.presets.network_a()
     printed = float(lines[-1].split(" = ")[1])
     assert abs(printed - net.gradients(photo, 1.0)["conv2.weight"][0, 0, 2, 2]) <= 1e-9 * abs(printed)
 
 
+def test_inspect_derivation_of_network_c(katex):
+    """Network C's dense weight on the first default test digit: text and LaTeX (rendered by KaTeX)."""
+    needs_mnist()
+    arguments = ["--preset", "c", "--data", MNIST_DIRECTORY, "--what", "derivation", "--weight", "dense3.weight[4,0]"]
+    text = inspect_output(*arguments)
+    assert "where        ∂a⁽³⁾[m]/∂z⁽³⁾[k] = a⁽³⁾[m]⋅(δ[k, m] - a⁽³⁾[k])" in text
+    assert "= a⁽³⁾[4] - y[4]" in text
+    katex.assert_renders([inspect_output(*arguments, "--format", "latex").strip()])
+
+
 def test_inspect_ledger():
-    result = run("inspect", "--what", "ledger")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Chain-rule ledger of ∂L/∂w⁽³⁾[0,0,3,3]")
+    assert inspect_output("--what", "ledger").startswith("Chain-rule ledger of ∂L/∂w⁽³⁾[0,0,3,3]")
 
 
 def test_bench_prints_a_table():
@@ -126,6 +157,7 @@ def test_bench_prints_a_table():
     ("inspect", ["--weight", "conv1.weight[0,0"]),
     ("inspect", ["--what", "ledger", "--form", "rolled"]),
     ("inspect", ["--terms", "0"]),
+    ("inspect", ["--terms", "1"]),
     ("inspect", ["--what", "derivation", "--preset", "c"]),
     ("train", ["--preset", "a", "--lr", "-1"]),
     ("train", ["--preset", "b"]),

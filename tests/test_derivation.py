@@ -2,6 +2,7 @@
 net.gradients' number, every step's shown factors give its value, steps chain into each other."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -9,6 +10,8 @@ import pytest
 import symcnn as sc
 from symcnn.inspect import scalar_roles
 from symcnn.naming import adjoint_symbol
+from tests.conftest import network_c_off_the_kinks
+from tests.katex import math_in_html, unwrap_display_math
 from tests.reference import assert_entry_matches_torch, assert_matches_input_finite_differences
 
 EXACT = 1e-12
@@ -21,18 +24,12 @@ def net_a():
 
 @pytest.fixture(scope="module")
 def net_c():
-    net = sc.presets.network_c()
-    rng = np.random.default_rng(5)  # nonzero biases: no pre-activation sits exactly on ReLU's kink
-    net.set_params({key: value if key != "conv1.bias" else rng.uniform(-0.2, 0.2, value.shape)
-                    for key, value in net.params.items()})
-    return net
+    return network_c_off_the_kinks()
 
 
 @pytest.fixture(scope="module")
-def digit(mnist):
-    """A real MNIST digit with faint noise, so that no two max-pool window entries tie exactly."""
-    images, labels = mnist()
-    return images[0] + 0.01 * np.random.default_rng(7).random(images[0].shape), int(labels[0])
+def digit(noisy_digit):
+    return noisy_digit
 
 
 CASES = [("a", "conv2.weight", (0, 0, 2, 2)), ("a", "conv3.weight", (0, 0, 3, 3)), ("a", "dense4.weight", (0, 88)),
@@ -134,8 +131,8 @@ def test_the_text_shows_every_step_and_the_total(case):
 
 def test_long_sums_are_shortened_unless_asked(net_a, photo):
     derivation = net_a.derivation(photo, 1.0, net_a.weight_symbols("conv2.weight")[0, 0, 2, 2])
-    short, full = sc.display.derivation_text(derivation), sc.display.derivation_text(derivation, max_terms=None)
-    assert "441 terms" in short and "…" in short
+    short, full = sc.display.derivation_text(derivation), sc.display.derivation_text(derivation, terms=None)
+    assert "[441 terms]" in short and "…" in short
     assert "…" not in full and full.count("∂L/∂z⁽²⁾[0,20,20]") >= 1
     assert len(full) > 10 * len(short)
 
@@ -145,8 +142,41 @@ def test_latex_is_one_aligned_block_per_step(case):
     latex = sc.display.derivation_latex(derivation)
     assert isinstance(latex, str) and "$" not in latex
     assert latex.count(r"\begin{aligned}") == latex.count(r"\end{aligned}") == len(derivation.steps)
-    shown = derivation._repr_latex_()
-    assert shown.startswith("$\\displaystyle ") and shown.endswith("$") and latex in shown
+    assert unwrap_display_math(derivation._repr_latex_()) == latex
+
+
+def test_the_derivation_renders_in_katex(case, katex):
+    """The LaTeX of every case (conv and dense weights, biases of network A and C), shortened and in full,
+    its Jupyter form, its steps' rolled forms and its ledger (LaTeX and HTML) are rendered by KaTeX."""
+    *_, derivation = case
+    short, full = sc.display.derivation_latex(derivation), sc.display.derivation_latex(derivation, terms=None)
+    rolled = [unwrap_display_math(form._repr_latex_()) for step in derivation.steps for form in step.where]
+    ledger = derivation.ledger
+    katex.assert_renders([short, full, unwrap_display_math(derivation._repr_latex_()),
+                          unwrap_display_math(ledger._repr_latex_())] + rolled + math_in_html(ledger._repr_html_()))
+
+
+@pytest.mark.parametrize("preset, key", [("b", "conv1.weight"), ("b", "dense3.bias"), ("d", "conv2.weight"),
+                                         ("d", "dense4.weight")])
+def test_the_derivations_of_networks_b_and_d_render(preset, key, rng, katex):
+    net = sc.presets.get(preset)
+    x, y = rng.random(net.input_shape), 4 if preset == "b" else [0.0, 1.0]
+    derivation = net.derivation(x, y, net.weight_symbols(key)[(0,) * net.params[key].ndim])
+    katex.assert_renders([sc.display.derivation_latex(derivation), sc.display.derivation_latex(derivation, terms=2),
+                          sc.display.derivation_latex(derivation, terms=None, width=None)])
+
+
+def test_formulas_are_written_as_a_textbook_does(net_a, net_c, photo, digit):
+    """The rolled local partials read a(1 - a) and p_m(delta_km - p_k), upstream factor first; labels are
+    fractions of partials; a long sum is broken over lines and shows its count."""
+    latex = sc.display.derivation_latex(net_a.derivation(photo, 1.0, net_a.weight_symbols("conv2.weight")[0, 0, 2, 2]))
+    sigmoid = r"\frac{\partial a^{(2)}_{f,i,j}}{\partial z^{(2)}_{f,i,j}} = a^{(2)}_{f,i,j} \left(1 - a^{(2)}_{f,i,j}\right)"
+    assert sigmoid in latex
+    assert not re.search(r"\\left\(1 - (a\^\{\(\d\)\}_\{[^}]*\})\\right\) \1", latex)  # never (1 - a) a
+    assert r"\text{(441 terms)}" in latex and r"&\quad + " in latex
+    text = str(net_c.derivation(*digit, net_c.weight_symbols("dense3.weight")[7, 397]))
+    assert "∂a⁽³⁾[m]/∂z⁽³⁾[k] = a⁽³⁾[m]⋅(δ[k, m] - a⁽³⁾[k])" in text
+    assert "= a⁽³⁾[7] - y[7]" in text
 
 
 def test_a_derivation_explains_one_weight_of_one_image(net_a, photo):

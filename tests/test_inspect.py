@@ -10,6 +10,7 @@ from symcnn import inspect as si
 from symcnn.evaluate import UnrolledEvaluator
 from symcnn.graph import LayerNode
 from symcnn.naming import adjoint_symbol
+from tests.conftest import network_c_off_the_kinks
 from tests.reference import assert_matches_input_finite_differences
 
 RTOL = 1e-9
@@ -21,19 +22,14 @@ def net_a():
 
 
 @pytest.fixture(scope="module")
-def digit(mnist):
-    """A real MNIST digit (a 7) with faint noise, so that no two window entries tie exactly."""
-    images, labels = mnist()
-    return images[0] + 0.01 * np.random.default_rng(7).random(images[0].shape), int(labels[0])
+def digit(noisy_digit):
+    """A real MNIST digit (a 7) with faint noise."""
+    return noisy_digit
 
 
 @pytest.fixture(scope="module")
 def net_c():
-    net = sc.presets.network_c()
-    rng = np.random.default_rng(5)  # nonzero biases: no pre-activation sits exactly on ReLU's kink
-    net.set_params({key: value if key != "conv1.bias" else rng.uniform(-0.2, 0.2, value.shape)
-                    for key, value in net.params.items()})
-    return net
+    return network_c_off_the_kinks()
 
 
 def close(actual, expected, rtol=RTOL):

@@ -11,20 +11,20 @@ for one weight, step by step), :mod:`.ledgers` (chain-rule ledgers, rolled forms
 '| conv1 | 625 |'
 """
 
-from .derivations import (derivation_latex, derivation_text, displayed_latex, gradient_latex, gradient_text,
-                          shown_terms, sum_text)
-from .formulas import (Formula, derivative_latex, derivative_text, display_math, equations_latex, formula_latex,
-                       formula_text, rendered_width, show)
+from .derivations import derivation_latex, derivation_text
+from .formulas import (Formula, broken_lines, derivative_latex, derivative_text, display_math, equations_latex,
+                       formula_latex, formula_text, rendered_width, show)
 from .ledgers import costs_text, latex_number, ledger_html, ledger_latex, ledger_text, rolled_latex, rolled_text
 from .plots import (PLOTS_MISSING, layer_graph_dot, plot_feature_maps, plot_gradients, plot_heatmap, plot_kernels,
                     plot_confusion_matrix, plot_ledger, plot_loss_curve, plot_representations, plot_saliency)
+from .printers import shortened
 from .progress import ProgressBar
 from .text import echo, format_table
 
-__all__ = ["Formula", "PLOTS_MISSING", "ProgressBar", "costs_text", "derivation_latex", "derivation_text",
-           "derivative_latex", "derivative_text", "display_math", "displayed_latex", "echo", "equations_latex",
-           "format_table", "formula_latex", "formula_text", "gradient_latex", "gradient_text", "latex_number",
+__all__ = ["Formula", "PLOTS_MISSING", "ProgressBar", "broken_lines", "costs_text", "derivation_latex",
+           "derivation_text", "derivative_latex", "derivative_text", "display_math", "echo", "equations_latex",
+           "format_table", "formula_latex", "formula_text", "latex_number",
            "layer_graph_dot", "ledger_html", "ledger_latex", "ledger_text", "plot_confusion_matrix",
            "plot_feature_maps", "plot_gradients", "plot_heatmap", "plot_kernels", "plot_ledger", "plot_loss_curve",
-           "plot_representations", "plot_saliency", "rendered_width", "rolled_latex", "rolled_text", "show",
-           "shown_terms", "sum_text"]
+           "plot_representations", "plot_saliency", "rendered_width", "rolled_latex", "rolled_text", "shortened",
+           "show"]

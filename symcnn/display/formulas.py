@@ -151,6 +151,30 @@ def _signed_pieces(expression, printer, render) -> tuple:
     return pieces, count
 
 
+def broken_lines(pieces, width, used: float = 0.0, measure=rendered_width) -> list:
+    """The signed terms ``[(sign, text)]`` of a sum as lines no wider than ``width``.
+
+    ``used``: the width the first line already holds (what stands left of it); every later
+    line starts as far in. ``measure``: the width of a piece of text (:func:`rendered_width`
+    for LaTeX, ``len`` for terminal text). A line holds at least one term; a piece with the
+    sign ``""`` after the first is a note that follows the line (a count, ``= value``).
+
+    >>> broken_lines([("", "a"), ("+", "b"), ("-", "c")], 6, measure=len)
+    ['a + b', '- c']
+    """
+    lines, line, taken = [], "", used
+    for sign, text in pieces:
+        signed = f"{sign} {text}" if sign else text
+        piece = f" {signed}" if line else signed
+        if line and taken + measure(piece) > width:
+            lines.append(line)
+            line = signed
+            taken = used + measure(line)
+        else:
+            line, taken = line + piece, taken + measure(piece)
+    return lines + [line]
+
+
 def _aligned_rows(left_tex, expression, printer, width) -> list:
     """Rows of an ``aligned`` block for ``left = expression`` (``&=`` or ``&`` on the first row)."""
     one_line = printer.doprint(expression)
@@ -158,16 +182,8 @@ def _aligned_rows(left_tex, expression, printer, width) -> list:
     if width is None or not expression.is_Add or rendered_width(one_line) + rendered_width(left_tex or "") <= width:
         return [first + one_line]
     pieces, count = _signed_pieces(expression, printer, printer.doprint)
-    rows, line, used = [], "", rendered_width(left_tex or "")
-    for sign, tex in pieces:
-        piece = f"{sign} {tex}".strip() if not line else f" {sign} {tex}"
-        if line and used + rendered_width(piece) > width:
-            rows.append(line)
-            line = f"{sign} {tex}"
-            used = rendered_width(left_tex or "") + rendered_width(line)  # rows after the first are indented
-        else:
-            line, used = line + piece, used + rendered_width(piece)
-    rows.append(line + (rf" \qquad \text{{({count} terms)}}" if count else ""))
+    rows = broken_lines(pieces, width, rendered_width(left_tex or ""))
+    rows[-1] += rf" \qquad \text{{({count} terms)}}" if count else ""
     return [first + rows[0]] + [rf"&\quad {row}" for row in rows[1:]]
 
 
@@ -257,7 +273,14 @@ def formula_text(expression, net=None, naming=None, one_line: bool = False, *, l
             line = prettyForm(*form.left(f"{indent}{sign} "))
         else:
             line, has_term = _beside(line, glued), True
-    lines.append(_beside(line, prettyForm(f" [{count} terms]")) if count else line)
+    if count:
+        counted = prettyForm(f" [{count} terms]")
+        if line.width() + counted.width() <= width:
+            line = _beside(line, counted)
+        else:  # the count on a line of its own
+            lines.append(line)
+            line = prettyForm(f"{indent}[{count} terms]")
+    lines.append(line)
     return "\n".join(_render(form) for form in lines)
 
 

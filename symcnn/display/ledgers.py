@@ -63,13 +63,14 @@ def _latex_array(rows, columns: str, display: bool = False) -> str:
     return rf"\begin{{array}}{{{columns}}} {body} \end{{array}}"
 
 
-def latex_number(value: float) -> str:
-    r"""A number as LaTeX with 6 significant digits, powers of ten as a textbook writes them.
+def latex_number(value: float, digits: int = 6) -> str:
+    r"""A number as LaTeX with ``digits`` significant digits, powers of ten as a textbook writes them
+    (not 1.5e-07, which TeX would space as a subtraction).
 
-    >>> latex_number(-0.00332367), latex_number(1.5e-07)
-    ('-0.00332367', '1.5 \\times 10^{-7}')
+    >>> latex_number(-0.00332367), latex_number(1.5e-07), latex_number(-0.0)
+    ('-0.00332367', '1.5 \\times 10^{-7}', '0')
     """
-    text = f"{value:.6g}"
+    text = f"{value + 0.0:.{digits}g}"  # + 0.0 turns -0.0 into 0.0
     if "e" not in text:
         return text
     mantissa, exponent = text.split("e")
@@ -150,20 +151,21 @@ def _rolled_equations(form) -> list:
     return [(left(form.of, form.wrt), form.general), (left(form.of_at, form.wrt_at), form.at)]
 
 
-def rolled_latex(form) -> str:
-    r"""LaTeX (bare math) of a rolled form: the general formula over the chosen scalar's (sums still rolled).
+def rolled_latex(*forms) -> str:
+    r"""LaTeX (bare math) of rolled forms as one aligned block: each general formula over the chosen
+    scalar's (sums still rolled).
 
     >>> import symcnn as sc
     >>> from symcnn.inspect import rolled_form
     >>> net = sc.presets.network_a()
     >>> print(rolled_latex(rolled_form(net, net.graph.layer_nodes[0].pre_activations[0, 2, 3])))
-    \begin{aligned} z^{(1)}_{f,i,j} &= \sum_{\substack{0 \leq c \leq 0\\0 \leq u \leq 2\\0 \leq v \leq 2}} w^{(1)}_{f,c,u,v} x_{c,i + u,j + v} \\ z^{(1)}_{0,2,3} &= \sum_{\substack{0 \leq c \leq 0\\0 \leq u \leq 2\\0 \leq v \leq 2}} w^{(1)}_{0,c,u,v} x_{c,u + 2,v + 3} \end{aligned}
+    \begin{aligned} z^{(1)}_{f,i,j} &= \sum_{c=0}^{0}\sum_{u=0}^{2}\sum_{v=0}^{2} w^{(1)}_{f,c,u,v} x_{c,i + u,j + v} \\ z^{(1)}_{0,2,3} &= \sum_{c=0}^{0}\sum_{u=0}^{2}\sum_{v=0}^{2} w^{(1)}_{0,c,u,v} x_{c,u + 2,v + 3} \end{aligned}
     """
-    return equations_latex(_rolled_equations(form))
+    return equations_latex([equation for form in forms for equation in _rolled_equations(form)])
 
 
-def rolled_text(form) -> str:
-    """Pretty text of a rolled form: the general formula, then the chosen scalar's.
+def rolled_text(*forms) -> str:
+    """Pretty text of rolled forms: each general formula, then the chosen scalar's.
 
     >>> import symcnn as sc
     >>> from symcnn.inspect import rolled_form
@@ -173,7 +175,7 @@ def rolled_text(form) -> str:
     ∂a⁽¹⁾[f, i, j]/∂z⁽¹⁾[f, i, j] = a⁽¹⁾[f, i, j]⋅(1 - a⁽¹⁾[f, i, j])
     ∂a⁽¹⁾[0, 2, 3]/∂z⁽¹⁾[0, 2, 3] = a⁽¹⁾[0, 2, 3]⋅(1 - a⁽¹⁾[0, 2, 3])
     """
-    return "\n".join(formula_text(right, left=left) for left, right in _rolled_equations(form))
+    return "\n".join(formula_text(right, left=left) for form in forms for left, right in _rolled_equations(form))
 
 
 def costs_text(rows) -> str:

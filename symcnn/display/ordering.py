@@ -76,7 +76,7 @@ def _symbol_keys(expression) -> list:
 
 
 def factor_key(factor) -> tuple:
-    """Where a factor goes in a product: numbers, then adjoints, then layer by layer down to the input.
+    """Where a factor goes in a product: numbers and targets, then adjoints, then layer by layer down to the input.
 
     A factor is placed by the scalar in it nearest the loss; a lone scalar goes before a
     compound factor of the same scalar (a before 1 - a, as in sigma' = sigma (1 - sigma)).
@@ -84,6 +84,8 @@ def factor_key(factor) -> tuple:
     keys = _symbol_keys(factor)
     if not keys:
         return (0, (), 0, str(factor))
+    if all(key[1] == KIND_RANKS["target"] for key in keys):  # a target is a coefficient: -y log p
+        return (0, (), 1 if factor.is_Atom else 2, tuple(keys))
     adjoint = any(key[1] == KIND_RANKS["adjoint"] for key in keys)
     return (1 if adjoint else 2, keys[0][:2], 0 if factor.is_Atom or isinstance(factor, sympy.Indexed) else 1,
             tuple(keys))
@@ -100,7 +102,8 @@ def term_key(term) -> tuple:
     _, factors = chain_rule_factors(term)
     if not factors:
         return (0,)
-    return (1,) + tuple(factor_key(f) for f in factors)
+    keys = tuple(factor_key(f) for f in factors)
+    return (2 if all(key[:3:2] == (0, 1) for key in keys) else 1,) + keys  # a lone target goes last: p - t
 
 
 def ordered_terms(expression) -> list:

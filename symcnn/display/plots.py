@@ -339,7 +339,7 @@ def plot_saliency(net, x, of=None, y=None, path=None, title=None):
 
 
 def plot_ledger(ledger, path=None, title=None):
-    """A ledger's terms on the layer's output grid and split over the layer's inputs (first channel).
+    """A ledger's terms on the layer's output grid (the weight's filter) and split over the layer's inputs.
 
     Both panels are symmetric about 0; the title gives the gradient they sum to.
 
@@ -351,14 +351,21 @@ def plot_ledger(ledger, path=None, title=None):
 
     Parameters: ``ledger``; ``path``; ``title``.
     """
-    panels = [("terms by position p", np.asarray(ledger.position_map()))]
+    positions = np.asarray(ledger.position_map())
+    panels = [("terms by position p", positions, ledger.index[0] if positions.ndim == 3 else None, "filter")]
     if ledger.node.weights is not None and ledger.key.endswith(".weight"):
-        panels.append(("terms by input scalar", np.asarray(ledger.input_map())))
+        inputs = np.asarray(ledger.input_map())
+        # the channel the weight multiplies, or (shared kernels, dense) the channel its terms fill most
+        channel = None if inputs.ndim != 3 else (
+            ledger.index[1] if len(ledger.index) == 4 and ledger.node.weights.shape[1] == inputs.shape[0]
+            else int(np.abs(inputs).sum(axis=(1, 2)).argmax()))
+        panels.append(("terms by input scalar", inputs, channel, "channel"))
     figure, axes = _new_figure(1, len(panels), (3.8 * len(panels), 3.5))
-    for axis, (name, values) in zip(axes[0], panels):
-        grid = values[0] if values.ndim == 3 else np.atleast_2d(values)
+    for axis, (name, values, channel, which) in zip(axes[0], panels):
+        grid = values[channel] if channel is not None else np.atleast_2d(values)
         limit = float(np.abs(grid).max()) or 1.0
-        label = f"{name} ({size_text(values.shape)})"
+        shown = f", {which} {channel}" if channel is not None and values.shape[0] > 1 else ""
+        label = f"{name}{shown} ({size_text(values.shape)})"
         _colour_bar(_image(axis, grid, label, cmap=DIVERGING, vmin=-limit, vmax=limit), axis)
     return _finish(figure, path, title or f"∂L/∂{text_name(ledger.weight.name)} = {ledger.total:.4g}")
 

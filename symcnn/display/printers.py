@@ -51,6 +51,23 @@ def check_terms(terms):
     return check_int(terms, "terms (None: every term)", allow_none=True, minimum=2)
 
 
+def shortened(items, terms=DEFAULT_TERMS, dots=None) -> tuple:
+    """(the items a sum shows, the count of all items if some are left out, else None).
+
+    More than ``terms`` items are shortened to the first ``terms - 1``, ``dots`` and the
+    last; ``terms=None`` keeps every item. Every shortened sum symcnn prints goes through here.
+
+    >>> shortened(list(range(10)), 4)
+    ([0, 1, 2, None, 9], 10)
+    >>> shortened([0, 1], 4)
+    ([0, 1], None)
+    """
+    items, terms = list(items), check_terms(terms)
+    if terms is None or len(items) <= terms:
+        return items, None
+    return items[:terms - 1] + [dots] + items[-1:], len(items)
+
+
 def _plain_product(coefficient, factors) -> bool:
     """True if a product is a number times factors with no denominator (those sympy prints as fractions)."""
     return bool(factors) and (coefficient.is_Integer or coefficient.is_Float) and not any(
@@ -67,10 +84,7 @@ class _TextbookOrder:
 
     def shown_terms(self, expression) -> tuple:
         """(terms to print, the count of all terms if some are left out, else None)."""
-        terms = ordered_terms(expression)
-        if self.terms is None or len(terms) <= self.terms:
-            return terms, None
-        return terms[:self.terms - 1] + [Dots()] + terms[-1:], len(terms)
+        return shortened(ordered_terms(expression), self.terms, Dots())
 
     def _as_ordered_terms(self, expr, order=None):
         # sympy's _print_Add asks for the terms first, before printing any (nested) term
@@ -104,6 +118,12 @@ class LatexPrinter(_TextbookOrder, _SympyLatexPrinter):
     def counted(self, printed, count):
         return rf"\underbrace{{{printed}}}_{{{count} \text{{ terms}}}}"
 
+    def _helper_print_standard_power(self, expr, template):
+        # a rolled form's array entry carries a superscript, like a named scalar: (z^{(1)}_{f,i,j})^{3}
+        if isinstance(expr.base, sympy.Indexed) and isinstance(expr.base.base.label, NamedScalar):
+            return template % (self.parenthesize_super(self._print(expr.base)), self._print(expr.exp))
+        return super()._helper_print_standard_power(expr, template)
+
     def _print_Indexed(self, expr):
         """An array entry of a rolled form as the named scalars print: w^{(1)}_{f,c,u,v}, dL/da^{(1)}_{f,i,j}."""
         if not isinstance(expr.base.label, NamedScalar):
@@ -113,6 +133,13 @@ class LatexPrinter(_TextbookOrder, _SympyLatexPrinter):
         if label.startswith(adjoint):  # the index belongs to the scalar below the fraction bar
             return f"{label[:-1]}_{{{indices}}}}}"
         return f"{label}_{{{indices}}}"
+
+    def _print_Sum(self, expr):
+        r"""One sum sign per index with its limits, as a textbook nests them: \sum_{u=0}^{2}\sum_{v=0}^{2}."""
+        signs = "".join(rf"\sum_{{{self._print(i)}={self._print(low)}}}^{{{self._print(high)}}}"
+                        for i, low, high in expr.limits)
+        summand = self._print(expr.function)
+        return f"{signs} {summand}" if not expr.function.is_Add else rf"{signs} \left({summand}\right)"
 
     minus, times = "- ", " "
 
@@ -143,6 +170,9 @@ class TextPrinter(_TextbookOrder, _SympyStrPrinter):
     def _print_WindowMax(self, expr):
         return f"max({', '.join(self._print(a) for a in expr.args)})"
 
+    def _print_KroneckerDelta(self, expr):  # softmax's partial p_m (delta_km - p_k)
+        return f"δ[{', '.join(self._print(i) for i in expr.args)}]"
+
     def _print_FirstMax(self, expr):  # d max / d entry k: 1 if entry k is the first maximum
         return f"𝟙[argmax({', '.join(self._print(a) for a in expr.args[1:])}) = {expr.args[0]}]"
 
@@ -163,7 +193,7 @@ class PrettyPrinter(_TextbookOrder, _SympyPrettyPrinter):
     def _print_Indexed(self, expr):  # an array entry of a rolled form, w⁽¹⁾[f, c, u, v]; also max, argmax
         return prettyForm(TextPrinter(terms=self.terms).doprint(expr))
 
-    _print_WindowMax = _print_FirstMax = _print_Indexed
+    _print_WindowMax = _print_FirstMax = _print_KroneckerDelta = _print_Indexed
 
     def _print_ReLU(self, expr):
         inside = prettyForm(*self._print(expr.args[0]).left("0, "))
