@@ -3,7 +3,9 @@
 sympy's own printers write the arithmetic (after common-subexpression elimination); the
 opaque functions of :mod:`symcnn.functions` get definitions in the emitted code, with the
 engine's choices: a sigmoid that never overflows, ReLU'(0) = 0 (``Step``), ties of a window
-maximum going to its first entry (``FirstMax``). The emitted code needs nothing from symcnn.
+maximum going to its first entry (``FirstMax``). A user-defined activation or loss (a
+:class:`~symcnn.functions.DefinedFunction`) becomes a helper of its own name, ``symcnn_def_<name>``,
+defined from its expression. The emitted code needs nothing from symcnn.
 
 >>> import sympy
 >>> from symcnn.functions import Sigmoid
@@ -17,14 +19,16 @@ maximum going to its first entry (``FirstMax``). The emitted code needs nothing 
 
 from __future__ import annotations
 
+import inspect
 import keyword
 import re
 
 import sympy
-from sympy.printing.c import C99CodePrinter
+from sympy.printing.c import C99CodePrinter, get_math_macros
 from sympy.printing.numpy import NumPyPrinter
 
 from .checks import as_expression
+from .functions import ELEMENTARY_FUNCTIONS, DefinedFunction, FirstMax, LogSumExp, WindowMax
 
 LANGUAGES = ("python", "c")
 
@@ -32,75 +36,35 @@ LANGUAGES = ("python", "c")
 CHUNK = 200
 
 #: Opaque functions of one argument and the helper each becomes in the emitted code.
-_UNARY = {"Sigmoid": "symcnn_sigmoid", "LogSigmoid": "symcnn_log_sigmoid", "ReLU": "symcnn_relu",
-          "Step": "symcnn_step"}
-
-_PYTHON_HELPERS = {
-    "symcnn_sigmoid": '''def symcnn_sigmoid(z):
-    # 1/(1 + e^{-z}) = e^{z}/(1 + e^{z}); with e = e^{-|z|} neither form overflows
-    e = numpy.exp(-numpy.abs(z))
-    return numpy.where(z >= 0, 1.0, e) / (1.0 + e)''',
-    "symcnn_log_sigmoid": '''def symcnn_log_sigmoid(z):
-    # log sigma(z) = min(z, 0) - log(1 + e^{-|z|})
-    return numpy.minimum(z, 0.0) - numpy.log1p(numpy.exp(-numpy.abs(z)))''',
-    "symcnn_relu": '''def symcnn_relu(z):
-    return numpy.maximum(z, 0.0)''',
-    "symcnn_step": '''def symcnn_step(z):
-    # ReLU'(z) with ReLU'(0) = 0, as in PyTorch
-    return (numpy.asarray(z) > 0).astype(float)''',
-    "symcnn_log_sum_exp": '''def symcnn_log_sum_exp(*terms):
-    # log(sum_k e^{z_k}) = m + log(sum_k e^{z_k - m}) with m the largest term
-    stacked = numpy.stack(numpy.broadcast_arrays(*terms))
-    largest = stacked.max(axis=0)
-    return largest + numpy.log(numpy.exp(stacked - largest).sum(axis=0))''',
-    "symcnn_window_max": '''def symcnn_window_max(*entries):
-    return numpy.max(numpy.stack(numpy.broadcast_arrays(*entries)), axis=0)''',
-    "symcnn_first_max": '''def symcnn_first_max(k, *entries):
-    # 1 where entry k is the first maximum of the window (ties go to the first entry)
-    return (numpy.argmax(numpy.stack(numpy.broadcast_arrays(*entries)), axis=0) == k).astype(float)''',
-}
-
-_C_HELPERS = {
-    "symcnn_sigmoid": '''static double symcnn_sigmoid(double z) {
-    /* 1/(1 + e^{-z}) = e^{z}/(1 + e^{z}); with e = e^{-|z|} neither form overflows */
-    const double e = exp(-fabs(z));
-    return (z >= 0 ? 1.0 : e) / (1.0 + e);
-}''',
-    "symcnn_log_sigmoid": '''static double symcnn_log_sigmoid(double z) {
-    return fmin(z, 0.0) - log1p(exp(-fabs(z)));
-}''',
-    "symcnn_relu": '''static double symcnn_relu(double z) {
-    return z > 0 ? z : 0.0;
-}''',
-    "symcnn_step": '''static double symcnn_step(double z) {
-    /* ReLU'(z) with ReLU'(0) = 0, as in PyTorch */
-    return z > 0 ? 1.0 : 0.0;
-}''',
-}
+_UNARY = {cls.__name__: cls.helper for cls in ELEMENTARY_FUNCTIONS if cls.unary}
+#: Each helper's Python source: the very function the evaluator runs (see symcnn.functions).
+_PYTHON_HELPERS = {cls.helper: inspect.getsource(cls.numpy_implementation).strip() for cls in ELEMENTARY_FUNCTIONS}
+_C_HELPERS = {cls.helper: cls.c_source() for cls in ELEMENTARY_FUNCTIONS if cls.unary}
+_C_VARIADIC = {cls.helper: cls for cls in ELEMENTARY_FUNCTIONS if not cls.unary}
 
 
-def _c_variadic(kind: str, arity: int) -> str:
-    """C definition of a window maximum, first-maximum indicator or log-sum-exp of ``arity`` entries."""
-    parameters = ", ".join(f"double x{k}" for k in range(arity))
-    entries = ", ".join(f"x{k}" for k in range(arity))
-    first = "int k, " if kind == "symcnn_first_max" else ""
-    body = f"    const double v[{arity}] = {{{entries}}};\n    int best = 0;\n"
-    body += f"    for (int i = 1; i < {arity}; i++) if (v[i] > v[best]) best = i;  /* first maximum wins */\n"
-    if kind == "symcnn_window_max":
-        body += "    return v[best];\n"
-    elif kind == "symcnn_first_max":
-        body += "    return best == k ? 1.0 : 0.0;\n"
-    else:  # log(sum_i e^{v_i}) = m + log(sum_i e^{v_i - m})
-        body += f"    double total = 0.0;\n    for (int i = 0; i < {arity}; i++) total += exp(v[i] - v[best]);\n"
-        body += "    return v[best] + log(total);\n"
-    return f"static double {kind}_{arity}({first}{parameters}) {{\n{body}}}"
+def _named_definitions(expressions):
+    """(expressions calling a helper for each defined function, [(helper, statement, variables, definition)])."""
+    classes = sorted({type(f) for e in expressions for f in e.atoms(DefinedFunction)}, key=lambda c: c.__name__)
+    helpers, taken = {}, set()
+    for cls in classes:  # two functions of one name (say two leaky ReLU slopes) get numbered helpers
+        helper, number = f"symcnn_def_{cls.__name__}", 2
+        while helper in taken:
+            helper, number = f"symcnn_def_{cls.__name__}_{number}", number + 1
+        taken.add(helper)
+        helpers[cls] = helper
+    calls = {cls: sympy.Function(helper) for cls, helper in helpers.items()}
+    rewritten = [e.replace(lambda f: isinstance(f, DefinedFunction), lambda f: calls[type(f)](*f.args))
+                 if helpers else e for e in expressions]
+    return rewritten, [(helpers[cls], f"{cls.__name__}({', '.join(v.name for v in cls.variables)}) = {cls.definition}",
+                        cls.variables, cls.definition) for cls in classes]
 
 
 class _CPrinter(C99CodePrinter):
     """C99 printer that names variadic helpers by arity and remembers which it used."""
 
-    def __init__(self):
-        super().__init__({"user_functions": dict(_UNARY)})
+    def __init__(self, defined=()):
+        super().__init__({"user_functions": {**_UNARY, **{helper: helper for helper, *_ in defined}}})
         self.variadic = set()
 
     def _variadic(self, kind, arguments):
@@ -108,15 +72,15 @@ class _CPrinter(C99CodePrinter):
         return f"{kind}_{len(arguments)}({', '.join(self._print(a) for a in arguments)})"
 
     def _print_WindowMax(self, expression):
-        return self._variadic("symcnn_window_max", expression.args)
+        return self._variadic(WindowMax.helper, expression.args)
 
     def _print_LogSumExp(self, expression):
-        return self._variadic("symcnn_log_sum_exp", expression.args)
+        return self._variadic(LogSumExp.helper, expression.args)
 
     def _print_FirstMax(self, expression):
-        self.variadic.add(("symcnn_first_max", len(expression.args) - 1))
+        self.variadic.add((FirstMax.helper, len(expression.args) - 1))
         entries = ", ".join(self._print(a) for a in expression.args[1:])
-        return f"symcnn_first_max_{len(expression.args) - 1}({int(expression.args[0])}, {entries})"
+        return f"{FirstMax.helper}_{len(expression.args) - 1}({int(expression.args[0])}, {entries})"
 
 
 def argument_symbols(expression) -> list:
@@ -195,25 +159,29 @@ def export(expression, language: str = "python", name: str = "derivative", argum
     _check_identifiers(arguments)
     if name in {s.name for s in arguments}:
         raise ValueError(f"function name {name!r} is also the name of an argument")
+    expressions, defined = _named_definitions(expressions)
     assignments, results = _straight_line(expressions)
     if language == "python":
-        return _python_source(name, arguments, assignments, results, several)
-    return _c_source(name, arguments, assignments, results, several)
+        return _python_source(name, arguments, assignments, results, several, defined)
+    return _c_source(name, arguments, assignments, results, several, defined)
 
 
-def _python_source(name, arguments, assignments, results, several) -> str:
-    variadic = {"LogSumExp": "symcnn_log_sum_exp", "WindowMax": "symcnn_window_max", "FirstMax": "symcnn_first_max"}
-    printer = NumPyPrinter({"user_functions": {**_UNARY, **variadic}})
+def _python_source(name, arguments, assignments, results, several, defined) -> str:
+    variadic = {cls.__name__: cls.helper for cls in _C_VARIADIC.values()}
+    printer = NumPyPrinter({"user_functions": {**_UNARY, **variadic, **{helper: helper for helper, *_ in defined}}})
+    definitions = [f"def {helper}({', '.join(v.name for v in variables)}):\n    # {stated}\n"
+                   f"    return {printer.doprint(definition)}" for helper, stated, variables, definition in defined]
     body = [f"    {s.name} = values[{k}]" for k, s in enumerate(arguments)]
     body += [f"    {s.name} = {printer.doprint(value)}" for s, value in assignments]
     printed = [printer.doprint(r) for r in results]
     body.append(f"    return [{', '.join(printed)}]" if several else f"    return {printed[0]}")
     source = "\n".join(body)
-    helpers = [text for helper, text in _PYTHON_HELPERS.items() if re.search(rf"\b{helper}\(", source)]
+    used = "\n".join([source, *definitions])
+    helpers = [text for helper, text in _PYTHON_HELPERS.items() if re.search(rf"\b{helper}\(", used)]
     listed = "".join(f"\n    {s.name!r}," for s in arguments)
     return "\n".join([
         f'"""{name}: generated by symcnn.codegen from a sympy expression; needs only NumPy."""',
-        "import numpy", "", f"ARGUMENTS = ({listed}\n)", "", *[h + "\n\n" for h in helpers],
+        "import numpy", "", f"ARGUMENTS = ({listed}\n)", "", *[h + "\n\n" for h in helpers + definitions],
         f"def {name}(values):",
         '    """The expression at ``values``: a sequence in ARGUMENTS order or a mapping name -> value."""',
         "    if hasattr(values, \"keys\"):",
@@ -221,8 +189,20 @@ def _python_source(name, arguments, assignments, results, several) -> str:
         source, ""])
 
 
-def _c_source(name, arguments, assignments, results, several) -> str:
-    printer = _CPrinter()
+def _math_macros(source) -> list:
+    """Definitions of the math.h constants (M_PI, M_SQRT2, ...) ``source`` uses: strict C99 lacks them."""
+    lines = []
+    for value, macro in sorted(get_math_macros().items(), key=lambda item: item[1]):
+        if re.search(rf"\b{macro}\b", source):
+            lines += [f"#ifndef {macro}", f"#define {macro} {sympy.N(value, 21)}", "#endif"]
+    return lines
+
+
+def _c_source(name, arguments, assignments, results, several, defined) -> str:
+    printer = _CPrinter(defined)
+    definitions = [f"static double {helper}({', '.join(f'double {v.name}' for v in variables)}) {{\n"
+                   f"    /* {stated} */\n    return {printer.doprint(definition)};\n}}"
+                   for helper, stated, variables, definition in defined]
     body = [f"    const double {s.name} = values[{k}];" for k, s in enumerate(arguments)]
     body += [f"    const double {s.name} = {printer.doprint(value)};" for s, value in assignments]
     printed = [printer.doprint(r) for r in results]
@@ -233,12 +213,13 @@ def _c_source(name, arguments, assignments, results, several) -> str:
         body.append(f"    return {printed[0]};")
         signature = f"double {name}(const double *values)"
     source = "\n".join(body)
-    helpers = [text for helper, text in _C_HELPERS.items() if re.search(rf"\b{helper}\(", source)]
-    helpers += [_c_variadic(kind, arity) for kind, arity in sorted(printer.variadic)]
+    used = "\n".join([source, *definitions])
+    helpers = [text for helper, text in _C_HELPERS.items() if re.search(rf"\b{helper}\(", used)]
+    helpers += [_C_VARIADIC[kind].c_source(arity) for kind, arity in sorted(printer.variadic)] + definitions
     listed = "".join(f"\n    \"{s.name}\"," for s in arguments)
     return "\n".join([
         f"/* {name}: generated by symcnn.codegen from a sympy expression. Compile: cc -O2 -c file.c */",
-        "#include <math.h>", "",
+        "#include <math.h>", *_math_macros("\n".join([source, *helpers])), "",
         f"/* values[k] holds the value of {name}_arguments[k] */",
         f"const char *const {name}_arguments[{max(len(arguments), 1)}] = {{{listed or ' 0'}\n}};", "",
         *[h + "\n" for h in helpers], signature + " {", source, "}", ""])

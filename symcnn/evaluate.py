@@ -36,63 +36,37 @@ import sympy
 
 from . import chainrule
 from .differentiate import derive_template, local_partials, partials_of
-from .functions import FirstMax
+from .functions import ELEMENTARY_FUNCTIONS, FirstMax, expand_definitions
 from .layers import ALPHA, ZETA
 from .losses import loss_of_logits, output_probabilities
 
 
-def _sigmoid(z):
-    # sigma(z) = 1/(1 + e^{-z}) = e^{z}/(1 + e^{z}); with e = e^{-|z|} neither form overflows.
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0, e) / (1.0 + e)
-
-
-def _log_sigmoid(z):
-    # log sigma(z) = -log(1 + e^{-z}) = min(z, 0) - log1p(e^{-|z|})
-    return np.minimum(z, 0.0) - np.log1p(np.exp(-np.abs(z)))
-
-
-def _log_sum_exp(*terms):
-    stacked = np.stack(np.broadcast_arrays(*terms))
-    largest = stacked.max(axis=0)
-    return largest + np.log(np.exp(stacked - largest).sum(axis=0))
-
-
-def _window_max(*entries):
-    return np.max(np.stack(np.broadcast_arrays(*entries)), axis=0)
-
-
-def _first_max(k, *entries):
-    # argmax returns the first maximal entry, the tie rule the symbolic form states.
-    return (np.argmax(np.stack(np.broadcast_arrays(*entries)), axis=0) == k).astype(float)
-
-
 #: Numeric meaning of every opaque function in :mod:`symcnn.functions`, given to lambdify
 #: explicitly (sympy's own printing of Heaviside/Max goes through slow Piecewise logic).
-NUMPY_IMPLEMENTATIONS = {
-    "Sigmoid": _sigmoid,
-    "LogSigmoid": _log_sigmoid,
-    "ReLU": lambda z: np.maximum(z, 0.0),
-    "Step": lambda z: (np.asarray(z) > 0).astype(float),
-    "LogSumExp": _log_sum_exp,
-    "WindowMax": _window_max,
-    "FirstMax": _first_max,
-}
+NUMPY_IMPLEMENTATIONS = {cls.__name__: cls.numpy_implementation for cls in ELEMENTARY_FUNCTIONS}
 
 
 def compile_expressions(arguments, expressions):
     """Compile expressions of ``arguments`` into one numpy function (the only lambdify call).
 
     ``arguments`` is a list whose items are symbols or lists of symbols (a list is passed
-    as one sequence). Common subexpressions are shared (``cse=True``); the generated
+    as one sequence). Defined functions (user activations and losses) are replaced by their
+    definitions first. Common subexpressions are shared (``cse=True``); the generated
     docstring is kept short, since printing huge expressions into it is costly.
 
     >>> x, y = sympy.symbols("x y")
     >>> compile_expressions([x, y], [x * y, x + y])(2.0, 3.0)
     [6.0, 5.0]
     """
-    return sympy.lambdify(arguments, expressions, modules=[NUMPY_IMPLEMENTATIONS, "numpy"],
+    return sympy.lambdify(arguments, _expand_nested(expressions), modules=[NUMPY_IMPLEMENTATIONS, "numpy"],
                           cse=True, docstring_limit=0)
+
+
+def _expand_nested(expressions):
+    """Nested lists of expressions, each with its defined functions replaced by their definitions."""
+    if isinstance(expressions, (list, tuple)):
+        return [_expand_nested(e) for e in expressions]
+    return expand_definitions(expressions)
 
 
 def _check_affine_structure(node):

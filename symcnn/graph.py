@@ -174,7 +174,8 @@ class SymbolicGraph:
     """Every named scalar of a network, layer by layer, and the loss.
 
     Parameters: ``input_shape`` (C, H, W), ``layers`` (``Layer`` objects in order),
-    ``loss`` (``"bce"``, ``"cross_entropy"`` or ``"mse"``), ``naming`` (``"symcnn"`` or ``"r"``),
+    ``loss`` (``"bce"``, ``"cross_entropy"``, ``"mse"``, ``"huber"`` or a
+    :class:`~symcnn.losses.Loss`), ``naming`` (``"symcnn"`` or ``"r"``),
     ``max_build_cost`` (see :func:`check_build_budget`; None: :data:`DEFAULT_MAX_BUILD_COST`),
     ``progress`` (None, or a callable ``progress(cost)`` returning None or an object whose
     ``update(layer=name)`` is called as each layer is built; the caller closes it).

@@ -24,37 +24,14 @@ from inspect import signature
 import numpy as np
 import sympy
 
+from .activations import activation_function, check_activation
 from .checks import check_bool, check_int
-from .functions import ReLU, Sigmoid, WindowMax
+from .functions import WindowMax
 from .initializers import INITIALIZERS
 from .naming import template_array, template_symbol
 
 ZETA = template_symbol("pre_activation")
 ALPHA = template_symbol("activation")
-
-#: Elementwise activations as functions of the pre-activation symbol. ``softmax`` is not
-#: elementwise; it is only allowed on the last layer, where it is joined with the loss.
-ACTIVATIONS = {
-    None: lambda z: z,
-    "identity": lambda z: z,
-    "sigmoid": Sigmoid,
-    "relu": ReLU,
-    "tanh": sympy.tanh,
-    "softmax": None,
-}
-
-
-def check_activation(activation):
-    """Return ``activation`` if it is known, else raise ``ValueError`` listing the choices.
-
-    >>> check_activation("relu")
-    'relu'
-    """
-    if not (activation is None or isinstance(activation, str)) or activation not in ACTIVATIONS:
-        choices = ", ".join(repr(a) for a in ACTIVATIONS)
-        raise ValueError(f"unknown activation {activation!r}; expected one of {choices}")
-    return activation
-
 
 def _positive_pair(value, argument: str, layer: str, minimum: int = 1) -> tuple[int, int]:
     """Accept an int or a pair of ints >= ``minimum`` and return the pair."""
@@ -144,7 +121,8 @@ class Conv2D(Layer):
     {'weight': (5, 1, 5, 5)}
 
     Parameters: ``filters`` (F), ``kernel_size`` (int or pair), ``stride``, ``padding``
-    (zeros, int or pair), ``bias``, ``activation`` (see :data:`ACTIVATIONS`),
+    (zeros, int or pair), ``bias``, ``activation`` (a name in
+    :data:`symcnn.activations.ACTIVATIONS` or a :class:`~symcnn.activations.Activation`),
     ``shared_channels``, ``init`` (weights) and ``bias_init``.
     """
 
@@ -165,7 +143,8 @@ class Conv2D(Layer):
         self.bias_init = _check_init(bias_init, "bias_init", name)
 
     def config(self) -> dict:
-        """The constructor arguments that rebuild this layer, as a JSON-able dict.
+        """The constructor arguments that rebuild this layer, as a JSON-able dict (a user-defined
+        :class:`~symcnn.activations.Activation` stays an object; :mod:`symcnn.persistence` writes it as data).
 
         >>> Conv2D(8, 3, stride=2, activation="relu").config()["stride"]
         [2, 2]
@@ -237,7 +216,7 @@ def _affine_template(patch, kernel, has_bias, activation) -> LayerTemplate:
     weighted_sum = sympy.Add(*[k * x for k, x in zip(kernel.flat, patch.flat)])
     if bias is not None:
         weighted_sum += bias
-    output = ACTIVATIONS[activation](ZETA) if activation != "softmax" else ZETA
+    output = activation_function(activation)(ZETA) if activation != "softmax" else ZETA
     return LayerTemplate(patch, kernel, bias, weighted_sum, output)
 
 

@@ -5,6 +5,14 @@ joins the last layer's activation with the loss so that it stays finite for any 
 log sigma(z) is ``LogSigmoid(z)``, log softmax_k(z) is z_k - LogSumExp(z). Both are the
 same function (a test checks it); the evaluator runs the logit form.
 
+A :class:`Loss` (user-defined, or the built-in ``huber``) has only the readable form: the
+loss f(p, t) of one output, summed over the outputs and averaged over the batch. It is
+evaluated on the last layer's outputs p_k = activation(z_k) as float64 computes them, so it
+is exactly as stable as its formula there: log(p) of a sigmoid output that has rounded to
+0 (a logit below about -745) is -inf. A loss that needs the stable logit form can be
+written in the logits instead: give the last layer no activation and apply it inside f,
+e.g. ``lambda z, t: -t * sc.log_sigmoid(z) - (1 - t) * sc.log_sigmoid(-z)``.
+
 >>> import sympy
 >>> z, y = sympy.symbols("z y")
 >>> loss_of_logits("bce", "sigmoid", [z], [y])
@@ -19,39 +27,105 @@ from __future__ import annotations
 import sympy
 
 from .functions import LogSigmoid, LogSumExp
-from .layers import ACTIVATIONS
+from .activations import ACTIVATIONS, Activation, NamedDefinition, activation_function
+from .functions import ReLU
 
-LOSSES = ("bce", "cross_entropy", "mse")
+#: The two arguments of every loss's definition: a prediction p and its target t.
+P, T = sympy.Symbol("p", real=True), sympy.Symbol("t", real=True)
 
-#: Which last-layer activations each loss accepts.
+
+class Loss(NamedDefinition):
+    """A loss f(p, t) of one output, summed over the outputs and averaged over the batch.
+
+    >>> squared_log = Loss("squared_log", lambda p, t: (sympy.log(1 + p) - sympy.log(1 + t)) ** 2)
+    >>> squared_log
+    Loss('squared_log', (log(p + 1) - log(t + 1))**2)
+    >>> squared_log.derivative
+    2*(log(p + 1) - log(t + 1))/(p + 1)
+
+    Parameters: ``name``, an identifier; ``f``, a function taking the sympy symbols p
+    (prediction) and t (target) and returning a sympy expression in them (see
+    :class:`~symcnn.activations.Activation` for what it may use); ``latex``, the name in
+    LaTeX (default ``\\operatorname{name}``). Usable as ``Network(..., loss=loss)`` after any
+    last activation; see the module docstring for what that means for stability.
+    """
+
+    kind = "Loss"
+    variables = (P, T)
+
+
+def huber(delta=1.0) -> Loss:
+    """The Huber loss of one output: (p - t)^2 / 2 where |p - t| <= delta, delta (|p - t| - delta/2) beyond.
+
+    As ``torch.nn.functional.huber_loss(p, t, delta=delta, reduction="sum")`` divided by
+    the batch size (symcnn sums over the outputs and averages over the batch; PyTorch's
+    default ``reduction="mean"`` also averages over the outputs). Written with the
+    difference d = p - t clipped to [-delta, delta], c = d - ReLU(d - delta) + ReLU(-d - delta),
+    as c (d - c/2): no cancellation between large squares. Its derivative d f/d p is the
+    clipped c itself, continuous; at |d| = delta it is +-delta, as in PyTorch.
+
+    >>> [huber().expression.subs({P: p, T: 0}) for p in (3, sympy.Rational(1, 2), -3)]
+    [5/2, 1/8, 5/2]
+    """
+    if not isinstance(delta, (int, float)) or isinstance(delta, bool) or not 0 < delta < float("inf"):
+        raise ValueError(f"huber: delta must be a positive finite number, got {delta!r}")
+    bound = sympy.Integer(int(delta)) if float(delta).is_integer() else sympy.Float(float(delta))
+
+    def definition(p, t):
+        difference = p - t
+        clipped = difference - ReLU(difference - bound) + ReLU(-difference - bound)
+        return clipped * (difference - clipped / 2)
+
+    latex = r"\operatorname{Huber}" + ("" if delta == 1 else "_{%s}" % sympy.latex(bound))
+    return Loss("huber", definition, latex)
+
+
+LOSSES = ("bce", "cross_entropy", "mse", "huber")
+#: Built-in losses defined as a :class:`Loss` (readable form only), by name.
+DEFINED_LOSSES = {"huber": huber()}
+
+#: Which last-layer activations each built-in loss accepts (mse and huber also take any
+#: :class:`~symcnn.activations.Activation`; a :class:`Loss` takes every activation).
 COMPATIBLE_ACTIVATIONS = {
     "bce": ("sigmoid", "softmax"),
     "cross_entropy": ("softmax",),
-    "mse": (None, "identity", "sigmoid", "relu", "tanh", "softmax"),
+    "mse": tuple(ACTIVATIONS),
+    "huber": tuple(ACTIVATIONS),
 }
 
 
-def check_loss(loss: str, activation) -> str:
-    """Return ``loss`` if it is known and fits the last layer's ``activation``.
+def check_loss(loss, activation):
+    """Return ``loss`` if it is a built-in name or a :class:`Loss` and fits the last layer's ``activation``.
 
     >>> check_loss("cross_entropy", "softmax")
     'cross_entropy'
     """
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; expected one of {LOSSES}")
-    if activation not in COMPATIBLE_ACTIVATIONS[loss]:
+    if isinstance(loss, Loss):
+        return loss
+    if not isinstance(loss, str) or loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; expected one of {LOSSES}, or a symcnn.Loss")
+    takes_any = COMPATIBLE_ACTIVATIONS[loss] == COMPATIBLE_ACTIVATIONS["mse"]
+    if not (activation in COMPATIBLE_ACTIVATIONS[loss] or (takes_any and isinstance(activation, Activation))):
         raise ValueError(f"loss {loss!r} needs the last layer's activation to be one of "
                          f"{COMPATIBLE_ACTIVATIONS[loss]}, got {activation!r}")
     return loss
+
+
+def _defined(loss):
+    """The :class:`Loss` behind ``loss``, or None for bce, cross-entropy and mse."""
+    return loss if isinstance(loss, Loss) else DEFINED_LOSSES.get(loss)
 
 
 def loss_of_probabilities(loss: str, outputs, targets) -> sympy.Expr:
     """The loss of one sample in the network's outputs p_k and targets y_k (readable form).
 
     bce: -sum_k (y_k log p_k + (1 - y_k) log(1 - p_k)) (summed over outputs);
-    cross_entropy: -sum_k y_k log p_k; mse: mean_k (p_k - y_k)^2.
+    cross_entropy: -sum_k y_k log p_k; mse: mean_k (p_k - y_k)^2; a :class:`Loss` f:
+    sum_k f(p_k, y_k).
     """
     pairs = list(zip(outputs, targets))
+    if _defined(loss) is not None:
+        return sympy.Add(*[_defined(loss)(p, y) for p, y in pairs])
     if loss == "bce":
         return sympy.Add(*[-y * sympy.log(p) - (1 - y) * sympy.log(1 - p) for p, y in pairs])
     if loss == "cross_entropy":
@@ -64,7 +138,7 @@ def output_probabilities(activation, logits) -> list:
     if activation == "softmax":
         normaliser = LogSumExp(*logits)
         return [sympy.exp(z - normaliser) for z in logits]
-    return [ACTIVATIONS[activation](z) for z in logits]
+    return [activation_function(activation)(z) for z in logits]
 
 
 def _log_output(activation, logits, k):
@@ -87,8 +161,8 @@ def _log_one_minus_output(activation, logits, k):
 def loss_of_logits(loss: str, activation, logits, targets) -> sympy.Expr:
     """The same loss as :func:`loss_of_probabilities`, in the last layer's logits z_k."""
     check_loss(loss, activation)
-    if loss == "mse":
-        return loss_of_probabilities("mse", output_probabilities(activation, logits), targets)
+    if loss == "mse" or _defined(loss) is not None:  # only a readable form: applied to the outputs
+        return loss_of_probabilities(loss, output_probabilities(activation, logits), targets)
     terms = []
     for k, y in enumerate(targets):
         terms.append(-y * _log_output(activation, logits, k))

@@ -73,7 +73,8 @@ class Network:
 
     Parameters: ``input_shape`` (C, H, W); ``layers`` (``Conv2D``, ``MaxPool2D``,
     ``AvgPool2D``, ``Flatten``, ``Dense``); ``loss`` (``"bce"``, ``"cross_entropy"``,
-    ``"mse"``); ``seed`` for the initial weights and the shuffling in :meth:`fit` (an int >= 0,
+    ``"mse"``, ``"huber"``, or a user-defined :class:`~symcnn.losses.Loss`; a layer's
+    ``activation`` may likewise be a :class:`~symcnn.activations.Activation`); ``seed`` for the initial weights and the shuffling in :meth:`fit` (an int >= 0,
     or None for fresh randomness); ``naming`` (``"symcnn"`` or ``"r"``); ``max_build_cost``:
     a network whose estimated building cost exceeds it is refused before anything is built
     (None: :data:`symcnn.graph.DEFAULT_MAX_BUILD_COST`, about half a minute; see

@@ -17,7 +17,7 @@ parameter (float64, bit for bit) and the training history.
 True
 >>> folder.cleanup()
 
-File format, version 1 (integers little-endian)::
+File format, version 2 (integers little-endian)::
 
     offset    size  content
     0         8     magic bytes 89 'SYMCNN' 0a (a high-bit byte and a newline, as in PNG,
@@ -35,6 +35,13 @@ The header is ``{"format": "symcnn.Network", "symcnn_version": ..., "input_shape
 {"name": "history", "shape": [n]}]}``; a layer's ``config`` is its
 :meth:`~symcnn.layers.Layer.config`. ``accuracy_history`` is stored like ``history`` when
 the network has one.
+
+Version 2 adds user-defined mathematics: a layer's ``"activation"`` or the ``"loss"`` may
+be ``{"defined": "activation" | "loss", "name": ..., "latex": ..., "expression": [...]}``,
+the expression written by :func:`symcnn.expressions.to_structure` and rebuilt by
+:func:`symcnn.expressions.from_structure` from its allow-list of node types and the
+symbols z (an activation) or p, t (a loss); anything else is refused. A network without
+user-defined mathematics is written as version 1, which older symcnns read.
 
 Every later format version keeps the magic, the version field and the closing SHA-256
 where they are, so any symcnn tells a damaged file (checksum mismatch) from a newer one
@@ -60,13 +67,19 @@ from pathlib import Path
 
 import numpy as np
 
+from .activations import Z, Activation
 from .checks import check_path
+from .expressions import from_structure, to_structure
 from .graph import check_build_budget
 from .layers import LAYER_TYPES, layer_from_config
+from .losses import P, T, Loss
 
 MAGIC = b"\x89SYMCNN\n"
-#: The file format version this symcnn writes; it reads every version up to this one.
-FORMAT_VERSION = 1
+#: The newest file format version this symcnn writes (2 only for user-defined mathematics);
+#: it reads every version up to this one.
+FORMAT_VERSION = 2
+#: The version of a file without user-defined activations or losses.
+PLAIN_FORMAT_VERSION = 1
 _VERSION_AND_LENGTH = struct.Struct("<IQ")  # format version (uint32), header length (uint64)
 _DIGEST_BYTES = hashlib.sha256().digest_size
 _ARRAY_DTYPE = np.dtype("<f8")
@@ -93,12 +106,49 @@ def _arrays_of(net) -> dict[str, np.ndarray]:
     return arrays
 
 
+#: What each kind of user-defined mathematics is, and the symbols its expression may hold.
+_DEFINED = {"activation": (Activation, {"z": Z}), "loss": (Loss, {"p": P, "t": T})}
+_DEFINED_FIELDS = {"defined", "name", "latex", "expression"}
+
+
+def _math_description(math_object):
+    """A user-defined activation or loss as JSON-able data; a built-in name (or None) as itself."""
+    for kind, (cls, _) in _DEFINED.items():
+        if isinstance(math_object, cls):
+            return {"defined": kind, "name": math_object.name, "latex": math_object.latex,
+                    "expression": to_structure(math_object.expression, f"{kind} {math_object.name!r}")}
+    return math_object
+
+
+def _math_from_description(description, kind: str, where: str):
+    """The :class:`Activation` or :class:`Loss` a header entry describes; built from data only."""
+    if not isinstance(description, dict):
+        return description  # a built-in name: checked where it is used
+    cls, symbols = _DEFINED[kind]
+    if set(description) != _DEFINED_FIELDS or description["defined"] != kind:
+        raise ValueError(f"{where}: a user-defined {kind} must be {{'defined': {kind!r}, 'name', 'latex', "
+                         f"'expression'}}, got the fields {sorted(map(str, description))[:8]}")
+    name, latex = description["name"], description["latex"]
+    if not isinstance(name, str) or not isinstance(latex, str):
+        raise ValueError(f"{where}: the {kind}'s name and latex must be strs")
+    expression = from_structure(description["expression"], symbols, f"{where}: {kind} {name[:40]!r}")
+    return cls(name, lambda *variables: expression, latex)  # checked again like a user's own
+
+
 def _layer_description(position: int, layer) -> dict:
     layer_type = type(layer).__name__
     if LAYER_TYPES.get(layer_type) is not type(layer):
         raise ValueError(f"cannot save layers[{position}]: {layer_type} is not a symcnn layer type "
                          f"({', '.join(LAYER_TYPES)})")
-    return {"type": layer_type, "config": layer.config()}
+    config = layer.config()
+    if "activation" in config:
+        config["activation"] = _math_description(config["activation"])
+    return {"type": layer_type, "config": config}
+
+
+def _holds_defined_math(header: dict) -> bool:
+    return isinstance(header["loss"], dict) or any(isinstance(layer["config"].get("activation"), dict)
+                                                   for layer in header["layers"])
 
 
 def encode(net) -> list[bytes]:
@@ -118,13 +168,14 @@ def encode(net) -> list[bytes]:
         "symcnn_version": _symcnn_version(),
         "input_shape": list(net.input_shape),
         "layers": [_layer_description(position, layer) for position, layer in enumerate(net.layers)],
-        "loss": net.loss_name,
+        "loss": _math_description(net.loss_name),
         "seed": net.seed,
         "naming": net.naming,
         "arrays": [{"name": name, "shape": list(array.shape)} for name, array in arrays.items()],
     }
     header_bytes = json.dumps(header, allow_nan=False).encode("utf-8")
-    pieces = [MAGIC + _VERSION_AND_LENGTH.pack(FORMAT_VERSION, len(header_bytes)), header_bytes]
+    version = FORMAT_VERSION if _holds_defined_math(header) else PLAIN_FORMAT_VERSION
+    pieces = [MAGIC + _VERSION_AND_LENGTH.pack(version, len(header_bytes)), header_bytes]
     pieces += [np.ascontiguousarray(array, dtype=_ARRAY_DTYPE).tobytes() for array in arrays.values()]
     digest = hashlib.sha256()
     for piece in pieces:
@@ -250,8 +301,8 @@ def _check_header(header: dict, payload_bytes: int, path: Path) -> None:
         if not (isinstance(layer, dict) and isinstance(layer.get("type"), str) and isinstance(layer.get("config"), dict)):
             raise ValueError(f"{path}: header field 'layers'[{position}] must be "
                              f'{{"type": str, "config": dict}}, got {str(layer)[:80]}')
-    for name in ("loss", "naming"):
-        _field(header, name, path, lambda v: isinstance(v, str), "a str")
+    _field(header, "naming", path, lambda v: isinstance(v, str), "a str")
+    _field(header, "loss", path, lambda v: isinstance(v, (str, dict)), "a str or a user-defined loss")
     _field(header, "seed", path, lambda v: v is None or (_is_int(v) and v >= 0), "an int >= 0 or null")
     entries = _field(header, "arrays", path, lambda v: isinstance(v, list), "a list of arrays")
     names, declared = set(), 0
@@ -309,7 +360,9 @@ def load(path, max_build_cost=None):
     arrays that do not match its bytes, or describes a network beyond the budget.
 
     Nothing in a file is ever run as code: the header is JSON, read with ``json``; layer
-    types are looked up in :data:`symcnn.layers.LAYER_TYPES`; arrays are raw float64.
+    types are looked up in :data:`symcnn.layers.LAYER_TYPES`; user-defined activations and
+    losses are rebuilt node by node from an allow-list (:mod:`symcnn.expressions`), never
+    parsed; arrays are raw float64.
     """
     from .network import Network  # network.py imports this module
 
@@ -321,6 +374,14 @@ def load(path, max_build_cost=None):
     header, payload = _header_and_payload(path.read_bytes(), path)
     _check_header(header, len(payload), path)
     arrays = _arrays_from(header, payload)
+    try:  # user-defined mathematics from data only (see symcnn.expressions), before anything is built
+        for position, layer in enumerate(header["layers"]):
+            if "activation" in layer["config"]:
+                layer["config"]["activation"] = _math_from_description(
+                    layer["config"]["activation"], "activation", f"header field 'layers'[{position}]")
+        loss = _math_from_description(header["loss"], "loss", "header field 'loss'")
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: {error}") from None
     try:  # layers and their cost from the header alone, before any symbol or array exists
         layers = [layer_from_config(layer["type"], layer["config"]) for layer in header["layers"]]
         check_build_budget(header["input_shape"], layers, max_build_cost)
@@ -328,7 +389,7 @@ def load(path, max_build_cost=None):
         raise ValueError(f"{path}: header fields 'input_shape' and 'layers': the saved network cannot be "
                          f"rebuilt ({type(error).__name__}: {error})") from None
     try:
-        net = Network(tuple(header["input_shape"]), layers, loss=header["loss"], seed=header["seed"],
+        net = Network(tuple(header["input_shape"]), layers, loss=loss, seed=header["seed"],
                       naming=header["naming"], max_build_cost=max_build_cost)
         net.set_params({name.split("/", 1)[1]: array for name, array in arrays.items() if name.startswith("params/")})
         net.history = [float(loss) for loss in arrays["history"]]

@@ -1,7 +1,11 @@
 """PyTorch (float64) rebuilds of symcnn networks: the independent reference for tests and benchmarks.
 
 The network is rebuilt layer by layer from its description with ``torch.nn.functional``,
-sharing nothing with symcnn's evaluator. Needs the optional dependency torch.
+sharing nothing with symcnn's evaluator. Built-in activations and losses map to PyTorch's own
+functions; a user-defined :class:`~symcnn.activations.Activation` or
+:class:`~symcnn.losses.Loss` maps to a torch function the caller supplies in ``functions``
+(written again in torch, never derived from symcnn's expression). Needs the optional
+dependency torch.
 
 >>> import symcnn as sc, numpy as np
 >>> net = sc.presets.network_a()
@@ -19,11 +23,31 @@ except ImportError:  # pragma: no cover - exercised only without the optional ex
     raise ImportError('the PyTorch reference needs torch: pip install "symcnn[test]"') from None
 
 TORCH_ACTIVATIONS = {None: lambda z: z, "identity": lambda z: z, "sigmoid": torch.sigmoid,
-                     "relu": torch.relu, "tanh": torch.tanh, "softmax": lambda z: torch.softmax(z, dim=1)}
+                     "relu": torch.relu, "tanh": torch.tanh, "softmax": lambda z: torch.softmax(z, dim=1),
+                     "leaky_relu": F.leaky_relu, "elu": F.elu, "softplus": F.softplus, "silu": F.silu,
+                     "gelu": lambda z: F.gelu(z, approximate="tanh")}
+
+#: Losses of one output f(p, t), elementwise, to be summed over outputs and averaged over the batch.
+TORCH_ELEMENTWISE_LOSSES = {"huber": lambda p, t: F.huber_loss(p, t, reduction="none")}
 
 
-def torch_logits(net, x, params):
-    """Forward pass of ``net``'s architecture in PyTorch; returns the last layer's logits."""
+def _lookup(table, functions, key, what):
+    """The torch function for a built-in name (``table``) or a user object (``functions``)."""
+    if isinstance(key, str) or key is None:
+        return table[key]
+    for candidate in (key, getattr(key, "name", None)):
+        if candidate in functions:
+            return functions[candidate]
+    raise ValueError(f"the PyTorch reference needs a torch function for the user-defined {what} {key!r}: "
+                     f"pass functions={{{key.name!r}: <torch function>}}")
+
+
+def torch_logits(net, x, params, functions=None):
+    """Forward pass of ``net``'s architecture in PyTorch; returns the last layer's logits.
+
+    ``functions`` maps each user-defined activation (the object or its name) to a torch function.
+    """
+    functions = functions or {}
     a = x
     numbered = [layer for layer in net.layers if layer.kind != "flatten"]
     number = 0
@@ -47,14 +71,23 @@ def torch_logits(net, x, params):
             z = F.avg_pool2d(a, layer.size, layer.stride)
         if is_last:
             return z.flatten(1)
-        a = TORCH_ACTIVATIONS[layer.activation](z) if layer.kind != "pool" else z
+        a = _lookup(TORCH_ACTIVATIONS, functions, layer.activation, "activation")(z) if layer.kind != "pool" else z
     raise AssertionError("unreachable: the last layer returns")
 
 
-def torch_loss(net, logits, targets):
-    """The mean loss over the batch, in PyTorch's own (stable where it has one) formulation."""
+def torch_loss(net, logits, targets, functions=None):
+    """The mean loss over the batch, in PyTorch's own (stable where it has one) formulation.
+
+    ``functions`` maps a user-defined loss (the object or its name) to a torch function
+    f(p, t) of elementwise predictions and targets, and each user-defined activation to its
+    torch function.
+    """
+    functions = functions or {}
     activation = [layer for layer in net.layers if layer.kind != "flatten"][-1].activation
-    if net.loss_name == "bce" and activation == "sigmoid":
+    if net.loss_name not in ("bce", "cross_entropy", "mse"):  # f(p, t) on the outputs, summed over them
+        outputs = _lookup(TORCH_ACTIVATIONS, functions, activation, "activation")(logits)
+        per_output = _lookup(TORCH_ELEMENTWISE_LOSSES, functions, net.loss_name, "loss")(outputs, targets)
+    elif net.loss_name == "bce" and activation == "sigmoid":
         per_output = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
     elif net.loss_name == "bce":  # after a softmax: -(t log p + (1 - t) log(1 - p))
         # log(1 - p_k) = logsumexp_{j != k} z_j - logsumexp_j z_j: finite for any logits
@@ -67,15 +100,20 @@ def torch_loss(net, logits, targets):
     elif net.loss_name == "cross_entropy":
         return F.cross_entropy(logits, targets)
     else:
-        return F.mse_loss(TORCH_ACTIVATIONS[activation](logits), targets)
+        return F.mse_loss(_lookup(TORCH_ACTIVATIONS, functions, activation, "activation")(logits), targets)
     return per_output.sum(dim=1).mean()
 
 
-def torch_reference(net, x, y):
-    """(loss, gradients) of ``net`` at its current parameters, by PyTorch autograd in float64."""
+def torch_reference(net, x, y, functions=None):
+    """(loss, gradients) of ``net`` at its current parameters, by PyTorch autograd in float64.
+
+    ``functions``: {user-defined activation or loss (or its name): torch function}, see
+    :func:`torch_logits` and :func:`torch_loss`.
+    """
     params = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in net.params.items()}
     batch, _ = net._batch(x)
     targets = torch.tensor(net._targets(y, len(batch)), dtype=torch.float64)
-    loss = torch_loss(net, torch_logits(net, torch.tensor(batch, dtype=torch.float64), params), targets)
+    logits = torch_logits(net, torch.tensor(batch, dtype=torch.float64), params, functions)
+    loss = torch_loss(net, logits, targets, functions)
     loss.backward()
     return float(loss.detach()), {k: p.grad.numpy() for k, p in params.items()}

@@ -27,13 +27,14 @@ def max_relative_error(actual: dict, expected: dict, negligible: float = 0.0) ->
     return worst
 
 
-def assert_matches_torch(net, x, y, forward_rtol=1e-12, gradient_rtol=1e-9, negligible=0.0):
+def assert_matches_torch(net, x, y, forward_rtol=1e-12, gradient_rtol=1e-9, negligible=0.0, functions=None):
     """Assert loss and gradients of ``net`` equal PyTorch's, each with its own tolerance.
 
     ``negligible``: a loss or gradient array smaller than this is measured against it
-    rather than against itself (see :func:`max_relative_error`).
+    rather than against itself (see :func:`max_relative_error`). ``functions``: the torch
+    functions of user-defined activations and losses (see ``torch_reference``).
     """
-    reference_loss, reference_gradients = torch_reference(net, x, y)
+    reference_loss, reference_gradients = torch_reference(net, x, y, functions)
     loss = net.loss(x, y)
     assert abs(loss - reference_loss) <= forward_rtol * max(abs(reference_loss), negligible, 1e-300), \
         (loss, reference_loss)
@@ -71,9 +72,9 @@ def assert_matches_input_finite_differences(function, x, gradient, rtol=1e-6, ep
     return error
 
 
-def assert_entry_matches_torch(net, x, y, key, index, value, rtol=1e-9):
+def assert_entry_matches_torch(net, x, y, key, index, value, rtol=1e-9, functions=None):
     """Assert ``value`` equals PyTorch's dLoss/d``key``[``index``] (a derivation's total, say)."""
-    _, reference_gradients = torch_reference(net, x, y)
+    _, reference_gradients = torch_reference(net, x, y, functions)
     expected = float(reference_gradients[key][tuple(index)])
     assert abs(value - expected) <= rtol * max(abs(expected), 1e-300), (value, expected)
     return expected

@@ -212,3 +212,14 @@ def test_every_rolled_form_renders(net_c, katex):
         strings += [display.rolled_latex(form) for form in forms]
         assert all(str(form) for form in forms)  # the text form prints too
     katex.assert_renders(strings)
+
+
+def test_a_power_of_a_rolled_array_entry_renders(katex):
+    # gelu's derivative holds z^3: in a rolled form that is (z^{(1)}_{f,i,j})^{3}, not a double superscript
+    import symcnn as sc
+    from symcnn.inspect import rolled_form
+    net = sc.Network((1, 4, 4), [sc.Conv2D(1, 2, activation="gelu"), sc.Flatten(), sc.Dense(1)], loss="mse")
+    node = net.graph.layer_nodes[0]
+    latex = sc.display.rolled_latex(rolled_form(net, node.outputs[0, 1, 1], node.pre_activations[0, 1, 1]))
+    assert r"\left(z^{(1)}_{f,i,j}\right)^{3}" in latex or r"\left(z^{(1)}_{f,i,j}\right)^{2}" in latex
+    katex.assert_renders([latex])

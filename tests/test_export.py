@@ -155,3 +155,22 @@ def test_export_says_what_it_cannot_do():
         sc.export(sympy.Symbol("a b") + x)
     with pytest.raises(ValueError, match="arguments lack"):
         sc.export(x + sympy.Symbol("y"), arguments=[x])
+
+
+def test_user_activation_and_loss_export_as_named_helpers(tmp_path, rng):
+    swish = sc.Activation("swish", lambda z: z * sc.sigmoid(z))
+    net = sc.Network((1, 4, 4), [sc.Conv2D(1, 3, activation=swish), sc.Flatten(), sc.Dense(2, activation="gelu")],
+                     loss="huber", seed=1)
+    x, y = rng.random((1, 4, 4)), rng.normal(size=2) * 2
+    conv, dense = net.graph.layer_nodes
+    expressions = [dense.output_at((1,)), conv.output_at((0, 1, 0)), net.graph.loss_expression,
+                   si.expanded_form(net, conv.outputs[0, 1, 0], conv.pre_activations[0, 1, 0])]
+    expected = [net.evaluate(e, x, y) for e in expressions]
+    values = values_of(net, x, y, expressions)
+    python = sc.export(expressions, "python")
+    assert "def symcnn_def_swish(z):" in python and "def symcnn_def_huber(p, t):" in python
+    assert run_python(python, values) == pytest.approx(expected, rel=1e-12)
+    if COMPILER is not None:
+        c = sc.export(expressions, "c")
+        assert "static double symcnn_def_gelu(double z)" in c
+        assert run_c(c, values, tmp_path, outputs=len(expressions)) == pytest.approx(expected, rel=1e-12)

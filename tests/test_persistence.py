@@ -1,5 +1,6 @@
 """Saving and loading: exact round trips, damaged files refused, atomic writes, determinism."""
 
+import ast
 import hashlib
 import json
 import os
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import sympy
 import pytest
 
 import symcnn as sc
@@ -200,7 +202,7 @@ def _set_array(header, index, field, value):
     (lambda header: header.update(layers=["Conv2D"]), r"header field 'layers'\[0\] must be \{\"type\": str"),
     (lambda header: header["layers"][0].update(config=[2, 2]), r"header field 'layers'\[0\] must be"),
     (lambda header: header["layers"][0]["config"].update(filters="2"), r"cannot be rebuilt .*filters must be an int"),
-    (lambda header: header.update(loss=["bce"]), r"header field 'loss' must be a str, got list"),
+    (lambda header: header.update(loss=["bce"]), r"header field 'loss' must be a str or a user-defined loss, got list"),
     (lambda header: header.update(seed="0"), r"header field 'seed' must be an int >= 0 or null, got str '0'"),
     (lambda header: header.update(naming=1), r"header field 'naming' must be a str, got int 1"),
 ], ids=["name int", "shape 2**70", "shape negative", "shape string", "name a path", "name repeated",
@@ -373,3 +375,115 @@ def test_the_same_seed_gives_bit_identical_parameters_and_loss_curves():
     assert history == other_history and full_history == other_full_history
     different = every_option_network(seed=9)
     assert not np.array_equal(different.params["conv1.weight"], params["conv1.weight"])
+
+
+# -- user-defined mathematics ------------------------------------------------------------
+
+def user_math_network(seed=3):
+    """A user activation in a conv layer, a parameterised built-in, a user loss; trained a little."""
+    swish = sc.Activation("swish", lambda z: z * sc.sigmoid(z), latex=r"\operatorname{swish}")
+    loss = sc.Loss("log_cosh", lambda p, t: sympy.log(sympy.cosh(p - t)))
+    net = sc.Network((1, 6, 6), [sc.Conv2D(2, 3, activation=swish), sc.Conv2D(2, 2, activation=sc.leaky_relu(0.2)),
+                                 sc.Flatten(), sc.Dense(2, activation=sc.elu(0.5))], loss=loss, seed=seed)
+    rng = np.random.default_rng(0)
+    net.fit(rng.random((4, 1, 6, 6)), rng.normal(size=(4, 2)), lr=0.1, epochs=3, batch_size=2, progress=False)
+    return net
+
+
+def _version(path):
+    return struct.unpack_from("<IQ", path.read_bytes(), len(persistence.MAGIC))[0]
+
+
+def test_user_defined_math_round_trips_bit_identically(tmp_path):
+    original = user_math_network()
+    original.save(tmp_path / "net.symcnn")
+    loaded = sc.load(tmp_path / "net.symcnn")
+    assert_same_network(loaded, original)
+    assert loaded.layers[0].activation.latex == r"\operatorname{swish}"
+    x = np.random.default_rng(1).random((3, 1, 6, 6))
+    assert loaded.predict(x).tobytes() == original.predict(x).tobytes()
+    y = np.random.default_rng(2).normal(size=(3, 2))
+    gradients = loaded.gradients(x, y)
+    assert all(gradients[key].tobytes() == value.tobytes() for key, value in original.gradients(x, y).items())
+    assert _version(tmp_path / "net.symcnn") == persistence.FORMAT_VERSION == 2
+
+
+def test_a_network_without_user_math_is_written_in_the_older_version(tmp_path):
+    sc.Network((1, 4, 4), [sc.Conv2D(1, 3, activation="gelu"), sc.Flatten(), sc.Dense(1)], loss="huber").save(
+        tmp_path / "plain.symcnn")
+    assert _version(tmp_path / "plain.symcnn") == persistence.PLAIN_FORMAT_VERSION == 1
+
+
+@pytest.fixture
+def saved_user_math(tmp_path):
+    path = tmp_path / "user.symcnn"
+    user_math_network().save(path)
+    return path
+
+
+def _set_activation_expression(structure):
+    def change(header):
+        header["layers"][0]["config"]["activation"]["expression"] = structure
+    return change
+
+
+@pytest.mark.parametrize("change, match", [
+    (_set_activation_expression(["__import__", ["Symbol", "os"]]),
+     r"header field 'layers'\[0\]: activation 'swish': unknown node type '__import__'"),
+    (_set_activation_expression(["Mul", ["Symbol", "z"], ["Symbol", "__builtins__"]]),
+     r"activation 'swish': unknown symbol \['__builtins__'\] \(allowed: z\)"),
+    (_set_activation_expression(["Mul", ["Symbol", "p"], ["Symbol", "z"]]), r"unknown symbol \['p'\] \(allowed: z\)"),
+    (_set_activation_expression(["exp"] * 1 + [["exp"] * 1 + [["Symbol", "z"]]]), None),  # a fine expression loads
+    (_set_activation_expression("lambda z: __import__('os').system('echo hacked')"), r"each node must be a list"),
+    (lambda header: header["layers"][0]["config"]["activation"].update(defined="loss"),
+     r"a user-defined activation must be"),
+    (lambda header: header["layers"][0]["config"]["activation"].update(code="print(1)"), r"got the fields"),
+    (lambda header: header["loss"].update(expression=["Symbol", "t"]), r"Loss 'log_cosh'.* does not depend on p"),
+    (lambda header: header["loss"].update(name="os.system"), r"Loss: name must be an identifier"),
+    (lambda header: header["loss"].update(expression=["Pow", ["Integer", "10"], ["Integer", "99999999"]]),
+     r"a number raised to the power 99999999"),
+])
+def test_a_file_with_math_off_the_allow_list_is_refused(saved_user_math, change, match, monkeypatch):
+    import sympy.parsing.sympy_parser as parser
+
+    def never(*args, **kwargs):
+        raise AssertionError("text from a file reached a parser or unpickler")
+    monkeypatch.setattr(parser, "parse_expr", never)  # sympify(str) parses through it
+    monkeypatch.setattr("pickle.loads", never)
+    monkeypatch.setattr("pickle.load", never)
+    rewrite(saved_user_math, change)
+    if match is None:
+        assert str(sc.load(saved_user_math).layers[0].activation.expression) == "exp(exp(z))"
+        return
+    with pytest.raises(ValueError, match=match) as raised:
+        sc.load(saved_user_math)
+    assert str(saved_user_math) in str(raised.value)
+
+
+def test_an_absurdly_deep_expression_is_refused(saved_user_math):
+    def deep(header):
+        node = ["Symbol", "z"]
+        for _ in range(500):
+            node = ["tanh", node]
+        header["layers"][0]["config"]["activation"]["expression"] = node
+    rewrite(saved_user_math, deep)
+    with pytest.raises(ValueError, match=r"nested deeper than 64 levels"):
+        sc.load(saved_user_math)
+
+
+def test_loading_never_evaluates_or_parses_file_text():
+    """No call of eval/exec/sympify/parse_expr/__import__ and no pickle in the modules that read files."""
+    forbidden = {"eval", "exec", "sympify", "parse_expr", "__import__", "loads", "load"}
+    for name in ("persistence.py", "expressions.py"):
+        tree = ast.parse((Path(sc.__file__).parent / name).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules = [alias.name for alias in node.names] + [getattr(node, "module", None) or ""]
+                assert not any("pickle" in module or "parsing" in module for module in modules), (name, modules)
+            if isinstance(node, ast.Call):
+                called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                owner = getattr(node.func.value, "id", "") if isinstance(node.func, ast.Attribute) else ""
+                if called in ("loads", "load"):
+                    assert owner == "json", (name, owner, called)  # json.loads reads data, nothing else loads
+                else:
+                    assert called not in forbidden, (name, called)

@@ -15,6 +15,9 @@ import math
 
 import numpy as np
 import pytest
+import sympy
+import torch
+import torch.nn.functional as F
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
@@ -46,10 +49,11 @@ def _as_pair(value):
 
 
 @st.composite
-def spatial_layer(draw, shape, exact):
-    """A Conv2D, MaxPool2D or AvgPool2D that fits an input of ``shape`` (C, H, W)."""
+def spatial_layer(draw, shape, exact, hidden=(HIDDEN_ACTIVATIONS, EXACT_HIDDEN_ACTIVATIONS)):
+    """A Conv2D, MaxPool2D or AvgPool2D that fits an input of ``shape`` (C, H, W); its activation
+    drawn from ``hidden`` (the inexact and the exact choices)."""
     _, height, width = shape
-    activations = EXACT_HIDDEN_ACTIVATIONS if exact else HIDDEN_ACTIVATIONS
+    activations = hidden[1] if exact else hidden[0]
     if draw(st.sampled_from(["conv", "pool"])) == "conv":
         padding = _pair(draw, 0, 1)
         pad_h, pad_w = _as_pair(padding)
@@ -66,13 +70,14 @@ def spatial_layer(draw, shape, exact):
 
 
 @st.composite
-def architecture(draw, last_activation, exact):
+def architecture(draw, last_activation, exact, hidden=(HIDDEN_ACTIVATIONS, EXACT_HIDDEN_ACTIVATIONS)):
     """(input_shape, layers): random spatial layers, then a dense or conv head ending in
-    ``last_activation``; ``exact`` keeps the hidden layers free of rounding."""
+    ``last_activation``; ``exact`` keeps the hidden layers free of rounding (with the
+    activations of ``hidden``)."""
     shape = (draw(st.integers(1, 3)), draw(st.integers(3, 7)), draw(st.integers(3, 7)))
     input_shape, layers = shape, []
     for _ in range(draw(st.integers(0, MAX_SPATIAL_LAYERS))):
-        layer = draw(spatial_layer(shape, exact))
+        layer = draw(spatial_layer(shape, exact, hidden))
         layers.append(layer)
         shape = layer.output_shape(shape)
     # softmax is a Dense layer's; bce after softmax and cross-entropy need two classes or more
@@ -85,8 +90,7 @@ def architecture(draw, last_activation, exact):
     layers.append(sc.Flatten())
     if draw(st.booleans()):
         layers.append(sc.Dense(draw(st.integers(1, 4)), bias=draw(st.booleans()),
-                               activation=draw(st.sampled_from(EXACT_HIDDEN_ACTIVATIONS if exact
-                                                               else HIDDEN_ACTIVATIONS))))
+                               activation=draw(st.sampled_from(hidden[1] if exact else hidden[0]))))
     layers.append(sc.Dense(units, bias=draw(st.booleans()), activation=last_activation))
     return input_shape, layers
 
@@ -125,8 +129,11 @@ def random_problem(net, batch, seed, exact):
     return x, y
 
 
-#: every loss with every last activation it accepts, each tested on its own
-LOSS_AND_LAST_ACTIVATION = [(loss, activation) for loss in LOSSES for activation in COMPATIBLE_ACTIVATIONS[loss]]
+#: every loss with every last activation it accepts, each tested on its own (the activations
+#: added with user-defined math, and huber, are drawn in the test after this one)
+ORIGINAL_ACTIVATIONS = [None, "identity", "sigmoid", "relu", "tanh", "softmax"]
+LOSS_AND_LAST_ACTIVATION = [(loss, activation) for loss in LOSSES if loss != "huber"
+                            for activation in COMPATIBLE_ACTIVATIONS[loss] if activation in ORIGINAL_ACTIVATIONS]
 
 
 @pytest.mark.parametrize("loss, last_activation", LOSS_AND_LAST_ACTIVATION)
@@ -152,3 +159,29 @@ def test_max_pool_ties_and_relu_zeros_follow_pytorch(seed, window_and_stride):
     x, y = random_problem(net, 2, seed, exact=True)
     x = np.repeat(np.repeat(x[:, :, ::2, ::2], 2, axis=2), 2, axis=3)  # 2x2 blocks of one value
     assert_matches_torch(net, x, y, forward_rtol=1e-12, gradient_rtol=1e-9)
+
+
+SWISH = sc.Activation("swish", lambda z: z * sc.sigmoid(z))
+SOFTSIGN = sc.Activation("softsign", lambda z: z / (1 + sympy.Abs(z)))
+QUARTER_LEAKY = sc.leaky_relu(0.25)  # dyadic slope: exact inputs stay exact, and hit its kink at 0
+LOG_COSH = sc.Loss("log_cosh", lambda p, t: sympy.log(sympy.cosh(p - t)))
+#: the same functions written again in torch (the reference never sees symcnn's expressions)
+TORCH_FUNCTIONS = {SWISH: lambda z: z * torch.sigmoid(z), SOFTSIGN: lambda z: z / (1 + torch.abs(z)),
+                   QUARTER_LEAKY: lambda z: F.leaky_relu(z, 0.25),
+                   LOG_COSH: lambda p, t: torch.log(torch.cosh(p - t))}
+USER_HIDDEN = ([SWISH, SOFTSIGN, QUARTER_LEAKY, "leaky_relu", "elu", "softplus", "silu", "gelu", "relu"],
+               [QUARTER_LEAKY, "relu", None])
+USER_LAST = [SWISH, SOFTSIGN, "gelu", "elu", "softplus", None, "softmax"]
+
+
+@pytest.mark.parametrize("loss", [LOG_COSH, "huber", "mse"], ids=str)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), batch=st.integers(1, 3), seed=st.integers(0, 2 ** 32 - 1), exact=st.booleans())
+def test_user_defined_math_gradients_match_pytorch_for_random_architectures(loss, data, batch, seed, exact):
+    last_activation = data.draw(st.sampled_from(USER_LAST), label="last activation")
+    input_shape, layers = data.draw(architecture(last_activation, exact, USER_HIDDEN), label="architecture")
+    net = sc.Network(input_shape, layers, loss=loss, seed=0)
+    note(repr(net))
+    x, y = random_problem(net, batch, seed, exact)
+    assert_matches_torch(net, x, y, forward_rtol=FORWARD_RTOL, gradient_rtol=1e-9, negligible=NEGLIGIBLE,
+                         functions=TORCH_FUNCTIONS)

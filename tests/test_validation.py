@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import sympy
 
 import symcnn as sc
 from symcnn.data import load_image, load_mnist, read_idx
@@ -125,8 +126,9 @@ CATALOGUE = [
     _case("kernel triple", lambda e: sc.Conv2D(1, (3, 3, 3)), TypeError, r"Conv2D: kernel_size must be an int or a pair"),
     _case("filters string", lambda e: sc.Conv2D("8", 3), TypeError, r"Conv2D: filters must be an int, got '8'"),
     _case("filters 0", lambda e: sc.Conv2D(0, 3), ValueError, r"Conv2D: filters must be >= 1"),
-    _case("activation unknown", lambda e: sc.Conv2D(1, 3, activation="gelu"), ValueError,
-          r"unknown activation 'gelu'; expected one of None, 'identity', 'sigmoid', 'relu', 'tanh', 'softmax'"),
+    _case("activation unknown", lambda e: sc.Conv2D(1, 3, activation="swish"), ValueError,
+          r"unknown activation 'swish'; expected one of None, 'identity', 'sigmoid', 'relu', 'tanh', 'softmax', "
+          r"'leaky_relu', 'elu', 'softplus', 'silu', 'gelu', or a symcnn.Activation"),
     _case("activation list", lambda e: sc.Dense(2, activation=["relu"]), ValueError, r"unknown activation \['relu'\]"),
     _case("bias string", lambda e: sc.Conv2D(1, 3, bias="yes"), TypeError, r"Conv2D: bias must be True or False"),
     _case("shared_channels string", lambda e: sc.Conv2D(1, 3, shared_channels="no"), TypeError,
@@ -155,8 +157,24 @@ CATALOGUE = [
           r"layer 1 \(Dense 3 \(bias\), softmax\): softmax is only supported on the last layer"),
     _case("softmax on a conv", lambda e: _network([sc.Conv2D(2, 3, activation="softmax"), *_softmax_head()]),
           ValueError, r"layer 1 \(Conv2D 2x3x3 .*\): softmax is only available on a Dense layer"),
+    _case("activation returning a float", lambda e: sc.Activation("half", lambda z: 0.5), TypeError,
+          r"Activation 'half': f must return a sympy expression of z, got float 0.5"),
+    _case("activation with a stray symbol", lambda e: sc.Activation("scaled", lambda z: z * sympy.Symbol("k")),
+          ValueError, r"Activation 'scaled': the expression k\*z uses 'k'; it may use only z"),
+    _case("activation factory not called", lambda e: sc.Dense(2, activation=sc.elu), ValueError,
+          r"elu makes an activation: call it"),
+    _case("activation name not a str", lambda e: sc.Activation(None, lambda z: z), TypeError,
+          r"Activation: name must be a str, got NoneType None"),
+    _case("loss of the target only", lambda e: sc.Loss("spread", lambda p, t: t ** 2), ValueError,
+          r"Loss 'spread': the expression t\*\*2 does not depend on p"),
+    _case("loss with numpy", lambda e: sc.Loss("np_loss", lambda p, t: np.log(p)), TypeError,
+          r"Loss 'np_loss': f\(p, t\) failed on sympy symbols"),
+    _case("huber delta", lambda e: sc.huber(-1), ValueError, r"huber: delta must be a positive finite number"),
+    _case("user activation before cross_entropy", lambda e: _network(
+        [sc.Flatten(), sc.Dense(2, activation=sc.silu)]), ValueError,
+          r"loss 'cross_entropy' needs the last layer's activation to be one of \('softmax',\), got Activation\('silu'"),
     _case("loss unknown", lambda e: _network(_softmax_head(), loss="hinge"), ValueError,
-          r"unknown loss 'hinge'; expected one of \('bce', 'cross_entropy', 'mse'\)"),
+          r"unknown loss 'hinge'; expected one of \('bce', 'cross_entropy', 'mse', 'huber'\), or a symcnn.Loss"),
     _case("loss and last activation", lambda e: _network([sc.Flatten(), sc.Dense(2, activation="sigmoid")]),
           ValueError, r"loss 'cross_entropy' needs the last layer's activation to be one of \('softmax',\), got 'sigmoid'"),
     _case("bce after a one-unit softmax", lambda e: _network(_softmax_head(1), loss="bce"), ValueError,

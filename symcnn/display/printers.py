@@ -118,6 +118,12 @@ class LatexPrinter(_TextbookOrder, _SympyLatexPrinter):
     def counted(self, printed, count):
         return rf"\underbrace{{{printed}}}_{{{count} \text{{ terms}}}}"
 
+    def _helper_print_standard_power(self, expr, template):
+        # a rolled form's array entry carries a superscript, like a named scalar: (z^{(1)}_{f,i,j})^{3}
+        if isinstance(expr.base, sympy.Indexed) and isinstance(expr.base.base.label, NamedScalar):
+            return template % (self.parenthesize_super(self._print(expr.base)), self._print(expr.exp))
+        return super()._helper_print_standard_power(expr, template)
+
     def _print_Indexed(self, expr):
         """An array entry of a rolled form as the named scalars print: w^{(1)}_{f,c,u,v}, dL/da^{(1)}_{f,i,j}."""
         if not isinstance(expr.base.label, NamedScalar):
