@@ -270,7 +270,9 @@ class Network:
             loss, gradients = self.compiled.loss_and_gradients(batch, targets, self._params)
             updated = self.compiled.apply_update(self._params, gradients, lr)  # new arrays: nothing changed yet
             # squared norms; NaN and inf fail the comparison below
-            squared_norms = {key: value.reshape(-1) @ value.reshape(-1) for key, value in updated.items()}
+            # (einsum sums in numpy itself: a BLAS dot spawns threads that cost more than the step on 2 cores)
+            squared_norms = {key: np.einsum("i,i->", value.reshape(-1), value.reshape(-1))
+                             for key, value in updated.items()}
         if not np.isfinite(loss):
             raise FloatingPointError(f"step refused: the loss at the current parameters is {loss} "
                                      f"(largest |x| {np.max(np.abs(batch)):.3g}); the parameters are unchanged")

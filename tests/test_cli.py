@@ -115,7 +115,7 @@ def test_inspect_latex_of_the_gradient_and_its_rolled_form():
     assert gradient.startswith(r"\begin{aligned} \frac{\partial L}{\partial w^{(3)}_{0,0,3,3}} &= ")
     assert r"\text{(225 terms)}" in gradient and r"\cdots" in gradient
     rolled = inspect_output("--form", "rolled", "--format", "latex")
-    assert r"\sum_{\substack{0 \leq i \leq 14\\0 \leq j \leq 14}}" in rolled
+    assert r"\sum_{i=0}^{14}\sum_{j=0}^{14}" in rolled
 
 
 def test_inspect_derivation_ends_in_the_gradient(photo):
