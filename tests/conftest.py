@@ -1,12 +1,20 @@
 """Fixtures shared by the tests."""
 
 import functools
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import symcnn as sc
+
+# CI runs the property tests on a fixed sequence of examples, so that a run is reproducible;
+# locally every run explores new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 MNIST_DIRECTORY = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
 

@@ -158,7 +158,9 @@ def test_max_pool_ties_and_relu_zeros_follow_pytorch(seed, window_and_stride):
         sc.Flatten(), sc.Dense(3, activation="softmax")], loss="cross_entropy")
     x, y = random_problem(net, 2, seed, exact=True)
     x = np.repeat(np.repeat(x[:, :, ::2, ::2], 2, axis=2), 2, axis=3)  # 2x2 blocks of one value
-    assert_matches_torch(net, x, y, forward_rtol=1e-12, gradient_rtol=1e-9)
+    # a gradient that is zero in exact arithmetic (every path through a tie cancels) comes out of
+    # either framework as rounding noise of order 1e-17, with no scale of its own to be relative to
+    assert_matches_torch(net, x, y, forward_rtol=1e-12, gradient_rtol=1e-9, negligible=NEGLIGIBLE)
 
 
 SWISH = sc.Activation("swish", lambda z: z * sc.sigmoid(z))
