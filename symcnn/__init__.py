@@ -9,9 +9,8 @@
 from . import data, display, inspect, presets
 from .codegen import export
 from .layers import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D
-from .network import Network
-from .persistence import load
+from .network import Network, load
+from .version import __version__
 
 __all__ = ["AvgPool2D", "Conv2D", "Dense", "Flatten", "MaxPool2D", "Network", "data", "display", "export", "inspect", "load",
-           "presets"]
-__version__ = "0.1.0"
+           "presets", "__version__"]

@@ -246,7 +246,7 @@ def run_inspect(args) -> int:
     """Print dLoss/dw for one weight: its formula (expanded or rolled), its ledger or its derivation."""
     from . import presets
     from .inspect import rolled_form
-    from .persistence import load
+    from .network import load
 
     net = load(args.model) if args.model else presets.get(args.preset)
     expected = presets.get(args.preset) if args.model else net

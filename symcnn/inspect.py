@@ -183,9 +183,9 @@ class Trace:
     """
 
     def __init__(self, net, x, y=None):
-        batch, self.single = net._batch(x)
+        batch, self.single = net.as_batch(x)
         self.net, self.graph, self.inputs, self.params = net, net.graph, batch, net.params
-        self.targets = None if y is None else net._targets(y, len(batch))
+        self.targets = None if y is None else net.as_targets(y, len(batch))
         targets = self.targets if y is not None else np.zeros((len(batch), net.output_size))
         compiled, output_adjoints = _inspection_evaluator(net.graph)
         logits, self.caches, adjoints = compiled.trace(batch, targets, self.params)

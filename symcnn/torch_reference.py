@@ -74,8 +74,8 @@ def torch_loss(net, logits, targets):
 def torch_reference(net, x, y):
     """(loss, gradients) of ``net`` at its current parameters, by PyTorch autograd in float64."""
     params = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in net.params.items()}
-    batch, _ = net._batch(x)
-    targets = torch.tensor(net._targets(y, len(batch)), dtype=torch.float64)
+    batch, _ = net.as_batch(x)
+    targets = torch.tensor(net.as_targets(y, len(batch)), dtype=torch.float64)
     loss = torch_loss(net, torch_logits(net, torch.tensor(batch, dtype=torch.float64), params), targets)
     loss.backward()
     return float(loss.detach()), {k: p.grad.numpy() for k, p in params.items()}

@@ -53,7 +53,7 @@ def test_values_equal_the_unrolled_evaluators_for_every_kind_of_scalar(small_net
     x = rng.random((2, 7, 7))
     evaluator = UnrolledEvaluator(net.graph)
     values = evaluator.forward_values(x, net.params)
-    _, adjoints = evaluator.adjoints(values, net._targets(2, 1)[0])
+    _, adjoints = evaluator.adjoints(values, net.as_targets(2, 1)[0])
     expected = dict(values)
     expected.update({adjoint_symbol(s): v for s, v in adjoints.items()})
     symbols = list(expected)
