@@ -24,7 +24,9 @@ from .checks import check_int
 from .evaluate import CompiledNetwork, UnrolledEvaluator
 from .graph import SymbolicGraph
 from .initializers import initialize
+from .inspect.cache import InspectionCache
 from .naming import check_scheme
+from .roles import renamed
 
 #: A training step is refused if it would leave a parameter array whose Euclidean norm
 #: reaches this (or is NaN/inf): then every entry is below 10^150, and a sum of up to 10^8
@@ -74,6 +76,10 @@ class Network:
     a network whose estimated building cost exceeds it is refused before anything is built
     (None: :data:`symcnn.graph.DEFAULT_MAX_BUILD_COST`, about half a minute; see
     :func:`symcnn.graph.check_build_budget`).
+
+    ``inspection_cache`` (:class:`symcnn.inspect.InspectionCache`) keeps what inspecting the
+    network computes once (scalar roles, the inspection evaluator, rolled layers, op counts);
+    it depends on the graph only, so training never invalidates it; ``clear()`` frees it.
     """
 
     def __init__(self, input_shape, layers, loss="bce", seed=0, naming="symcnn", max_build_cost=None):
@@ -92,6 +98,7 @@ class Network:
         self.history: list[float] = []
         self.accuracy_history: list[float] = []
         self._unrolled = None  # UnrolledEvaluator, built on first use
+        self.inspection_cache = InspectionCache()
 
     def _initial_params(self, rng) -> dict[str, np.ndarray]:
         params = {}
@@ -381,6 +388,35 @@ class Network:
         (225, True)
         """
         return inspect.Ledger(self, x, y, symbol)
+
+    def saliency(self, x, of=None, y=None, times_input=False) -> np.ndarray:
+        """d``of``/dx at one image, an image-shaped array (see :func:`symcnn.inspect.saliency`).
+
+        >>> import symcnn as sc, numpy as np
+        >>> sc.presets.network_a().saliency(np.ones((1, 27, 27)), y=1.0).shape
+        (1, 27, 27)
+        """
+        return inspect.saliency(self, x, of, y, times_input)
+
+    def receptive_field(self, expression) -> np.ndarray:
+        """Which input pixels ``expression`` depends on, a boolean image (see :func:`symcnn.inspect.receptive_field`).
+
+        >>> import symcnn as sc
+        >>> net = sc.presets.network_a()
+        >>> int(net.receptive_field(net.graph.layer_nodes[0].outputs[0, 0, 0]).sum())
+        9
+        """
+        return inspect.receptive_field(self, expression)
+
+    def renamed(self, expression, scheme: str):
+        """``expression`` with this network's scalars renamed to naming ``scheme`` (see :func:`symcnn.roles.renamed`).
+
+        >>> import symcnn as sc
+        >>> net = sc.presets.network_a()
+        >>> net.renamed(net.weight_symbols("conv1.weight")[0, 0, 0, 2], "r")
+        l1m1w3
+        """
+        return renamed(self.graph, expression, check_scheme(scheme), self.inspection_cache)
 
     def derivation(self, x, y, symbol):
         """dLoss/d``symbol`` derived step by step at one image, ending in its gradient
