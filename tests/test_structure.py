@@ -117,16 +117,35 @@ def _is_private(name: str) -> bool:
     return name.startswith("_") and not name.startswith("__")
 
 
+def _own_private_names(tree) -> set:
+    """Private names a module defines itself: functions, classes, assigned names and attributes."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                for part in ast.walk(target):
+                    if isinstance(part, ast.Name):
+                        names.add(part.id)
+                    elif isinstance(part, ast.Attribute):
+                        names.add(part.attr)
+    return {name for name in names if _is_private(name)}
+
+
 def _private_uses(package: Path = PACKAGE) -> list:
     """(module, line, name) of every private name one symcnn module takes from another: imported
-    (``from .x import _y``) or read as an attribute of anything but ``self``, ``cls`` or ``super()``."""
+    (``from .x import _y``) or read as an attribute (of anything but ``self``, ``cls`` or
+    ``super()``) that the module does not define itself (``other._key()`` in a class's own
+    ``__eq__`` is the module's own business)."""
     sources = _sources(package)
     uses = []
     for module, (path, tree) in sources.items():
         for target, names in _imports(module, path, tree, sources):
             uses += [(module, 0, name) for name in names if _is_private(name)]
+        own = _own_private_names(tree)
         for node in ast.walk(tree):
-            if not isinstance(node, ast.Attribute) or not _is_private(node.attr):
+            if not isinstance(node, ast.Attribute) or not _is_private(node.attr) or node.attr in own:
                 continue
             owner = node.value
             if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
@@ -165,7 +184,8 @@ def test_the_checks_see_a_cycle_through_a_package_init_and_private_names(tmp_pat
         "__init__.py": "from .shown import plot\n",
         "shown/__init__.py": "from .plots import plot\n",
         "shown/plots.py": "def plot(net):\n    from ..looks import _marks\n    return net._batch(_marks)\n",
-        "looks.py": "import symcnn.shown.plots\n_marks = 1\n",
+        "looks.py": "import symcnn.shown.plots\n_marks = 1\n\n\nclass Key:\n    def _key(self):\n"
+                    "        return 1\n\n    def __eq__(self, other):\n        return self._key() == other._key()\n",
     })
     assert _cycles(_import_graph(package)) == [["symcnn.looks", "symcnn.shown", "symcnn.shown.plots"]]
     assert sorted(name for _, _, name in _private_uses(package)) == ["_batch", "_marks"]
