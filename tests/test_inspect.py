@@ -306,3 +306,26 @@ def test_renaming_between_the_symcnn_and_r_schemes(net_a):
     assert si.renamed(net_a.graph, ours, "r") == theirs
     assert si.renamed(r_net.graph, theirs, "symcnn") == ours
     assert si.renamed(net_a.graph, net_a.weight_symbols("conv2.weight")[weight], "r").name == "l2m1w8"
+
+
+# -- the inspection cache --------------------------------------------------------------------------
+def test_inspection_keeps_its_caches_on_the_network_not_on_the_graph():
+    net = sc.presets.network_a(seed=3)
+    image = np.linspace(0, 1, 729).reshape(1, 27, 27)
+    weight = net.weight_symbols("conv3.weight")[0, 0, 3, 3]
+    first = net.ledger(image, 1.0, weight).total
+    si.rolled_form(net, net.graph.loss_symbol, weight)
+    assert {"roles", "evaluator", "rolled_2"} <= set(net.inspection_cache.names())
+    assert not [name for name in vars(net.graph) if "inspect" in name]
+    net.inspection_cache.clear()
+    assert len(net.inspection_cache) == 0
+    assert net.ledger(image, 1.0, weight).total == first  # rebuilt, the same numbers
+
+
+def test_the_cache_stays_valid_when_the_parameters_change():
+    net = sc.presets.network_a(seed=3)
+    image = np.linspace(0, 1, 729).reshape(1, 27, 27)
+    a = net.graph.layer_nodes[1].outputs[0, 2, 2]
+    net.evaluate(a, image)  # builds the inspection evaluator
+    net.fit(image, 1.0, lr=0.5, epochs=2, progress=False)
+    assert close(net.evaluate(a, image), net.feature_maps(image)["conv2"][0, 2, 2])
