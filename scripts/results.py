@@ -35,7 +35,9 @@ from symcnn.display import echo, format_table
 REPOSITORY = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPOSITORY / ".." / "shared" / "data" / "mnist"
 
-B_TRAIN, B_TEST, B_LR, B_SEEDS = (0, 1000), (9000, 10000), 0.0003, range(5)
+# the recipes (learning rates, batch sizes, data ranges) are presets.RECIPES, shared with `symcnn train`
+B_RECIPE, C_RECIPE, D_RECIPE = presets.RECIPES["b"], presets.RECIPES["c"], presets.RECIPES["d"]
+B_TRAIN, B_TEST, B_LR, B_SEEDS = B_RECIPE["train"], B_RECIPE["test"], B_RECIPE["lr"], range(5)
 B_MEAN_TARGET, B_LONG_TARGET = 0.42, 0.85
 #: (learning rate, epochs) stages of B's longer training: larger steps first, then smaller.
 B_LONG_SCHEDULE = [(0.003, 10), (0.001, 10), (0.0003, 10)]
@@ -43,8 +45,10 @@ B_LONG_SCHEDULE = [(0.003, 10), (0.001, 10), (0.0003, 10)]
 LINEAR_SCHEDULE = [(0.01, 30)]
 B_MORE_TRAIN = (0, 9000)
 B_MORE_SCHEDULE = [(0.001, 4), (0.0003, 4), (0.0001, 4)]
-C_TRAIN, C_TEST, C_LR, C_BATCH, C_EPOCHS, C_TARGET = (0, 8000), (8000, 10000), 0.1, 32, 5, 0.90
-D_CLASSES, D_CROP, D_IMAGES, D_LR, D_ITERATIONS = (3, 6), (27, 27), 50, 0.001, 50
+C_TRAIN, C_TEST, C_LR, C_BATCH, C_EPOCHS = (C_RECIPE[name] for name in ("train", "test", "lr", "batch_size", "epochs"))
+C_TARGET = 0.90
+D_CLASSES, D_CROP, D_LR, D_ITERATIONS = (D_RECIPE[name] for name in ("classes", "crop", "lr", "epochs"))
+D_IMAGES = D_RECIPE["train"][1] - D_RECIPE["train"][0]
 
 
 @dataclass

@@ -24,10 +24,9 @@ from .functions import Sigmoid as sigmoid
 from .functions import Step as step
 from .layers import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D
 from .losses import Loss, huber
-from .network import Network
-from .persistence import load
+from .network import Network, load
+from .version import __version__
 
-__all__ = ["Activation", "AvgPool2D", "Conv2D", "Dense", "Flatten", "Loss", "MaxPool2D", "Network", "data", "display",
-           "elu", "export", "gelu", "huber", "inspect", "leaky_relu", "load", "log_sigmoid", "presets", "relu",
+__all__ = ["Activation", "AvgPool2D", "Conv2D", "Dense", "Flatten", "Loss", "MaxPool2D", "Network", "__version__", "data",
+           "display", "elu", "export", "gelu", "huber", "inspect", "leaky_relu", "load", "log_sigmoid", "presets", "relu",
            "sigmoid", "silu", "softplus", "step"]
-__version__ = "0.1.0"

@@ -36,9 +36,9 @@ def torch_step(net, x, y, lr):
     from .torch_reference import torch_logits, torch_loss
 
     params = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in net.params.items()}
-    batch, _ = net._batch(x)
+    batch, _ = net.as_batch(x)
     inputs = torch.tensor(batch, dtype=torch.float64)
-    targets = torch.tensor(net._targets(y, len(batch)), dtype=torch.float64)
+    targets = torch.tensor(net.as_targets(y, len(batch)), dtype=torch.float64)
 
     def step():
         for parameter in params.values():
@@ -129,10 +129,10 @@ def _benchmark_row(name, repeats, include_unrolled, bar):
     build_seconds = time.perf_counter() - started
     x, y = _example_input(name, net)
     lr = 1e-3
-    batch, _ = net._batch(x)
-    targets = net._targets(y, 1)
+    batch, _ = net.as_batch(x)
+    targets = net.as_targets(y, 1)
     bar.update(measuring=f"{name.upper()} symcnn step")
-    symcnn_seconds = median_seconds(lambda: net._step(batch, targets, lr), repeats)
+    symcnn_seconds = median_seconds(lambda: net.apply_step(batch, targets, lr), repeats)
     bar.update(measuring=f"{name.upper()} torch step")
     torch_seconds = median_seconds(torch_step(net, x, y, lr), repeats)
     naive_name, naive_setup, naive_seconds = "-", float("nan"), float("nan")

@@ -133,17 +133,6 @@ def _existing_directory(text: str) -> Path:
     return path
 
 
-#: Per preset: learning rate, epochs, batch size (None: full batch), train and test index
-#: ranges, MNIST classes (None: all ten), crop (None: 28x28) -- the recipes of scripts/results.py.
-TRAIN_DEFAULTS = {
-    "a": dict(lr=0.1, epochs=20, batch_size=None, train=None, test=None, classes=None, crop=None),
-    "b": dict(lr=0.0003, epochs=1, batch_size=1, train=(0, 1000), test=(9000, 10000), classes=None, crop=None),
-    "c": dict(lr=0.1, epochs=5, batch_size=32, train=(0, 8000), test=(8000, 10000), classes=None, crop=None),
-    "d": dict(lr=0.001, epochs=50, batch_size=None, train=(0, 50), test=(50, 250), classes=(3, 6),
-              crop=(27, 27)),
-}
-
-
 def _preset_data(preset: str, data, train=None, test=None):
     """``((train_x, train_y), (test_x, test_y))`` of a preset's recipe (targets the network takes).
 
@@ -154,6 +143,7 @@ def _preset_data(preset: str, data, train=None, test=None):
     """
     import numpy as np
 
+    from . import presets
     from .data import load_mnist, one_hot, sample_image, split
 
     if preset == "a":
@@ -162,7 +152,7 @@ def _preset_data(preset: str, data, train=None, test=None):
     if data is None:
         raise ValueError(f"preset {preset} uses MNIST images: pass --data DIR, the directory holding "
                          "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]")
-    recipe = TRAIN_DEFAULTS[preset]
+    recipe = presets.RECIPES[preset]
     images, labels = load_mnist(data, classes=recipe["classes"], crop=recipe["crop"])
     train, test = train or recipe["train"], test or recipe["test"]
     for name, (start, stop) in (("train", train), ("test", test)):
@@ -178,7 +168,7 @@ def run_train(args) -> int:
     from . import presets
 
     preset = args.preset
-    recipe = TRAIN_DEFAULTS[preset]
+    recipe = presets.RECIPES[preset]
     if preset == "a":
         ignored = [flag for flag, value in (("--data", args.data), ("--batch-size", args.batch_size),
                                             ("--train", args.train), ("--test", args.test)) if value is not None]
@@ -246,7 +236,7 @@ def run_inspect(args) -> int:
     """Print dLoss/dw for one weight: its formula (expanded or rolled), its ledger or its derivation."""
     from . import presets
     from .inspect import rolled_form
-    from .persistence import load
+    from .network import load
 
     net = load(args.model) if args.model else presets.get(args.preset)
     expected = presets.get(args.preset) if args.model else net
@@ -292,7 +282,7 @@ def _layer_forms(net, gradient, symbol) -> list:
     """The rolled forms a rolled gradient reads: its layer's z and a, and dz/dw, at one position."""
     from .inspect import rolled_form, scalar_roles
 
-    role = scalar_roles(net.graph)[symbol]
+    role = scalar_roles(net.graph, net.inspection_cache)[symbol]
     node = net.graph.nodes[role.node]
     position = next(p for p in node.positions() if p[0] == role.index[0])  # a filter's (unit's) own outputs
     z, a = node.pre_activations[position], node.outputs[position]

@@ -28,8 +28,10 @@ import numpy as np
 import sympy
 
 from .differentiate import partials_of
-from .inspect import INDEX, Ledger, LedgerFactor, reader_factors, rolled_form, scalar_roles
+from .display import derivation_latex, derivation_text, display_math
+from .inspect import INDEX, Ledger, LedgerFactor, reader_factors, rolled_form
 from .naming import adjoint_symbol
+from .roles import scalar_roles
 
 #: Position labels of the general statement of an error passed back: q is read by the positions r.
 READ, READER = sympy.Symbol("q", integer=True), sympy.Symbol("r", integer=True)
@@ -121,7 +123,6 @@ class Derivation:
     ledger: Ledger | None = field(default=None, repr=False)
 
     def __str__(self) -> str:
-        from .display import derivation_text
         return derivation_text(self)
 
     def __repr__(self) -> str:
@@ -129,7 +130,6 @@ class Derivation:
         return f"Derivation(dL/d {self.key}{list(self.index)} = {self.total:.10g}; steps {rules})"
 
     def _repr_latex_(self) -> str:
-        from .display import derivation_latex, display_math
         return display_math(derivation_latex(self))
 
 
@@ -165,7 +165,7 @@ def derive(net, x, y, weight) -> Derivation:
 
 def _path_positions(graph, ledger) -> dict:
     """{(kind, layer index): position} of every z and a on the ledger's largest path."""
-    roles, chosen = scalar_roles(graph), {}
+    roles, chosen = scalar_roles(graph, ledger.net.inspection_cache), {}
     for factor in ledger.path:
         for symbol in (factor.of, factor.wrt):
             role = roles[symbol]
@@ -244,7 +244,7 @@ def _error_passed_back(net, trace, index, position) -> DerivationStep:
     graph = net.graph
     node = graph.nodes[index]
     a = node.outputs[position]
-    following, locals_ = reader_factors(graph, index, a)
+    following, locals_ = reader_factors(graph, index, a, net.inspection_cache)
     terms = _with_values(trace, [[LedgerFactor(graph.loss_symbol, f.of, adjoint_symbol(f.of)), f]
                                  for f in locals_])
     reader_node = graph.nodes[following]
@@ -287,7 +287,7 @@ def _weight_gradient(net, trace, ledger) -> DerivationStep:
     local = rolled_form(net, node.pre_activations[largest], weight)
     gradient = rolled_form(net, graph.loss_symbol, weight)
     summed = tuple((variable, 0, size - 1) for variable, size in zip(local.of.indices[1:], node.output_shape[1:]))
-    is_bias = scalar_roles(graph)[weight].kind == "bias"
+    is_bias = scalar_roles(graph, net.inspection_cache)[weight].kind == "bias"
     step = DerivationStep(
         f"gradient of the {'bias' if is_bias else 'weight'}", "BP3" if is_bias else "BP4", node.name, weight,
         ledger.index, gradient.wrt, [(graph.loss_symbol, local.of), (local.of, local.wrt)], summed, [local],

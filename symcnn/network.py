@@ -25,7 +25,9 @@ from .display.progress import ProgressBar
 from .evaluate import CompiledNetwork, UnrolledEvaluator
 from .graph import SymbolicGraph
 from .initializers import initialize
+from .inspect.cache import InspectionCache
 from .naming import check_scheme
+from .roles import renamed
 
 #: Builds estimated at this cost or more (about a second, see graph.estimated_build_cost) show a progress bar.
 BUILD_PROGRESS_FROM = 100_000
@@ -79,6 +81,10 @@ class Network:
     a network whose estimated building cost exceeds it is refused before anything is built
     (None: :data:`symcnn.graph.DEFAULT_MAX_BUILD_COST`, about half a minute; see
     :func:`symcnn.graph.check_build_budget`).
+
+    ``inspection_cache`` (:class:`symcnn.inspect.InspectionCache`) keeps what inspecting the
+    network computes once (scalar roles, the inspection evaluator, rolled layers, op counts);
+    it depends on the graph only, so training never invalidates it; ``clear()`` frees it.
     """
 
     def __init__(self, input_shape, layers, loss="bce", seed=0, naming="symcnn", max_build_cost=None):
@@ -111,6 +117,7 @@ class Network:
         self.history: list[float] = []
         self.accuracy_history: list[float] = []
         self._unrolled = None  # UnrolledEvaluator, built on first use
+        self.inspection_cache = InspectionCache()
 
     def _initial_params(self, rng) -> dict[str, np.ndarray]:
         params = {}
@@ -148,8 +155,16 @@ class Network:
         self._params = checked
 
     # -- inputs -----------------------------------------------------------------------
-    def _batch(self, x) -> tuple[np.ndarray, bool]:
-        """(N, C, H, W) float64 array and whether a single sample was given."""
+    def as_batch(self, x) -> tuple[np.ndarray, bool]:
+        """``x`` as a checked (N, C, H, W) float64 batch, and whether a single sample was given.
+
+        >>> import numpy as np, symcnn as sc
+        >>> batch, single = sc.presets.network_a().as_batch(np.zeros((1, 27, 27)))
+        >>> batch.shape, single
+        ((1, 1, 27, 27), True)
+
+        Parameters: ``x`` one sample (C, H, W) or a batch (N, C, H, W) of real, finite numbers.
+        """
         array = _finite_float_array(x, "x")
         single = array.ndim == 3
         if single:
@@ -164,12 +179,18 @@ class Network:
                              f"{np.shape(x)}{channels}")
         return array, single
 
-    def _targets(self, y, count: int) -> np.ndarray:
-        """(N, K) float64 targets from what a user naturally passes.
+    def as_targets(self, y, count: int) -> np.ndarray:
+        """(N, K) float64 targets for ``count`` samples from what a user naturally passes.
 
         Cross-entropy takes integer class labels (a scalar for one image, (N,) for a batch)
         or one-hot rows; bce and mse take (K,) for one image or (N, K), and for K = 1 also a
         scalar or (N,).
+
+        >>> import symcnn as sc
+        >>> sc.presets.network_a().as_targets(1.0, 1)
+        array([[1.]])
+
+        Parameters: ``y`` labels or targets; ``count`` the number of samples they go with.
         """
         classes = self.output_size
         array = _finite_float_array(y, "y")
@@ -203,7 +224,7 @@ class Network:
     # -- evaluation ---------------------------------------------------------------------
     def predict(self, x) -> np.ndarray:
         """Network outputs (probabilities for sigmoid/softmax): (K,) for one image, else (N, K)."""
-        batch, single = self._batch(x)
+        batch, single = self.as_batch(x)
         outputs = self.compiled.outputs(batch, self._params)
         return outputs[0] if single else outputs
 
@@ -215,19 +236,19 @@ class Network:
         >>> {name: m.shape for name, m in maps.items()}
         {'conv1': (1, 25, 25), 'conv2': (1, 21, 21), 'conv3': (1, 15, 15), 'dense4': (1,)}
         """
-        batch, single = self._batch(x)
+        batch, single = self.as_batch(x)
         maps = self.compiled.feature_maps(batch, self._params)
         return {name: m[0] for name, m in maps.items()} if single else maps
 
     def loss(self, x, y) -> float:
         """The loss, averaged over a batch."""
-        batch, _ = self._batch(x)
-        return self.compiled.loss(batch, self._targets(y, len(batch)), self._params)
+        batch, _ = self.as_batch(x)
+        return self.compiled.loss(batch, self.as_targets(y, len(batch)), self._params)
 
     def gradients(self, x, y) -> dict[str, np.ndarray]:
         """dLoss/dparameter for every parameter (same keys and shapes as :attr:`params`)."""
-        batch, _ = self._batch(x)
-        return self.compiled.loss_and_gradients(batch, self._targets(y, len(batch)), self._params)[1]
+        batch, _ = self.as_batch(x)
+        return self.compiled.loss_and_gradients(batch, self.as_targets(y, len(batch)), self._params)[1]
 
     def unrolled_gradients(self, x, y, max_terms=None) -> dict[str, np.ndarray]:
         """The same gradients from the fully unrolled per-scalar evaluator (small networks).
@@ -237,11 +258,11 @@ class Network:
         network A fits, B does not). A bigger network is refused before anything is built,
         with the estimate and how to proceed (see :meth:`SymbolicGraph.check_unrolled_budget`).
         """
-        batch, _ = self._batch(x)
+        batch, _ = self.as_batch(x)
         self.graph.check_unrolled_budget(max_terms)  # a budget is checked on every call
         if self._unrolled is None:  # the graph never changes: build (seconds) once
             self._unrolled = UnrolledEvaluator(self.graph, max_terms)
-        return self._unrolled.loss_and_gradients(batch, self._targets(y, len(batch)), self._params)[1]
+        return self._unrolled.loss_and_gradients(batch, self.as_targets(y, len(batch)), self._params)[1]
 
     def step(self, x, y, lr) -> float:
         """One gradient-descent step on (x, y) with learning rate ``lr``; returns the loss before it.
@@ -261,10 +282,22 @@ class Network:
         >>> all(np.array_equal(net.params[key], before[key]) for key in before)
         True
         """
-        batch, _ = self._batch(x)
-        return self._step(batch, self._targets(y, len(batch)), train.check_learning_rate(lr))
+        batch, _ = self.as_batch(x)
+        return self.apply_step(batch, self.as_targets(y, len(batch)), train.check_learning_rate(lr))
 
-    def _step(self, batch, targets, lr) -> float:
+    def apply_step(self, batch, targets, lr) -> float:
+        """:meth:`step` on an already checked batch (:meth:`as_batch`) and targets (:meth:`as_targets`).
+
+        What training loops call once they have checked their data; ``lr`` must be a checked
+        positive float. Returns the loss before the step; refuses a step as :meth:`step` does.
+
+        >>> import numpy as np, symcnn as sc
+        >>> net = sc.Network((1, 2, 2), [sc.Flatten(), sc.Dense(1)], loss="mse")
+        >>> batch, _ = net.as_batch(np.ones((1, 2, 2)))
+        >>> before = net.apply_step(batch, net.as_targets(0.0, 1), 0.1)
+        >>> bool(net.loss(batch, 0.0) < before)
+        True
+        """
         # overflow is detected below, on the results, and reported as symcnn's error
         with np.errstate(over="ignore", invalid="ignore"):
             loss, gradients = self.compiled.loss_and_gradients(batch, targets, self._params)
@@ -320,7 +353,7 @@ class Network:
         """Fraction of samples whose predicted class matches the label (argmax, or p > 0.5)."""
         outputs = self.predict(X)
         outputs = outputs[None] if outputs.ndim == 1 else outputs
-        targets = self._targets(y, len(outputs))
+        targets = self.as_targets(y, len(outputs))
         if outputs.shape[1] == 1:
             return float(np.mean((outputs[:, 0] > 0.5) == (targets[:, 0] > 0.5)))
         return float(np.mean(outputs.argmax(axis=1) == targets.argmax(axis=1)))
@@ -377,6 +410,35 @@ class Network:
         """
         return inspect.Ledger(self, x, y, symbol)
 
+    def saliency(self, x, of=None, y=None, times_input=False) -> np.ndarray:
+        """d``of``/dx at one image, an image-shaped array (see :func:`symcnn.inspect.saliency`).
+
+        >>> import symcnn as sc, numpy as np
+        >>> sc.presets.network_a().saliency(np.ones((1, 27, 27)), y=1.0).shape
+        (1, 27, 27)
+        """
+        return inspect.saliency(self, x, of, y, times_input)
+
+    def receptive_field(self, expression) -> np.ndarray:
+        """Which input pixels ``expression`` depends on, a boolean image (see :func:`symcnn.inspect.receptive_field`).
+
+        >>> import symcnn as sc
+        >>> net = sc.presets.network_a()
+        >>> int(net.receptive_field(net.graph.layer_nodes[0].outputs[0, 0, 0]).sum())
+        9
+        """
+        return inspect.receptive_field(self, expression)
+
+    def renamed(self, expression, scheme: str):
+        """``expression`` with this network's scalars renamed to naming ``scheme`` (see :func:`symcnn.roles.renamed`).
+
+        >>> import symcnn as sc
+        >>> net = sc.presets.network_a()
+        >>> net.renamed(net.weight_symbols("conv1.weight")[0, 0, 0, 2], "r")
+        l1m1w3
+        """
+        return renamed(self.graph, expression, check_scheme(scheme), self.inspection_cache)
+
     def derivation(self, x, y, symbol):
         """dLoss/d``symbol`` derived step by step at one image, ending in its gradient
         (see :class:`symcnn.derivation.Derivation`): text in a terminal, LaTeX in Jupyter.
@@ -395,3 +457,20 @@ class Network:
         for node in self.graph.nodes:
             lines.append(f"  {node.name:>8}: {node.layer.describe()} -> {node.output_shape}")
         return "\n".join(lines)
+
+
+def load(path, max_build_cost=None) -> Network:
+    """Read a network written by :meth:`Network.save`, exactly as it was saved (``symcnn.load``).
+
+    >>> import os, tempfile, symcnn as sc
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(folder.name, "a.symcnn")
+    >>> sc.presets.network_a(seed=4).save(path)
+    >>> sc.load(path).seed
+    4
+    >>> folder.cleanup()
+
+    Parameters: ``path`` (str or path-like); ``max_build_cost`` the budget of the network the
+    file describes. What is checked and refused: :func:`symcnn.persistence.load`.
+    """
+    return persistence.load(path, Network, max_build_cost)

@@ -12,7 +12,7 @@ parameter (float64, bit for bit) and the training history.
 >>> net = sc.Network((1, 4, 4), [sc.Conv2D(2, 3, activation="relu"), sc.Flatten(),
 ...                              sc.Dense(2, activation="softmax")], loss="cross_entropy", seed=3)
 >>> save(net, path)
->>> again = load(path)
+>>> again = load(path, sc.Network)
 >>> all(np.array_equal(again.params[key], value) for key, value in net.params.items())
 True
 >>> folder.cleanup()
@@ -73,6 +73,7 @@ from .expressions import from_structure, to_structure
 from .graph import check_build_budget
 from .layers import LAYER_TYPES, layer_from_config
 from .losses import P, T, Loss
+from .version import __version__
 
 MAGIC = b"\x89SYMCNN\n"
 #: The newest file format version this symcnn writes (2 only for user-defined mathematics);
@@ -84,12 +85,6 @@ _VERSION_AND_LENGTH = struct.Struct("<IQ")  # format version (uint32), header le
 _DIGEST_BYTES = hashlib.sha256().digest_size
 _ARRAY_DTYPE = np.dtype("<f8")
 _FORMAT_NAME = "symcnn.Network"
-
-
-def _symcnn_version() -> str:
-    from . import __version__  # symcnn/__init__ imports this module before defining it
-
-    return __version__
 
 
 def _arrays_of(net) -> dict[str, np.ndarray]:
@@ -165,7 +160,7 @@ def encode(net) -> list[bytes]:
     arrays = _arrays_of(net)
     header = {
         "format": _FORMAT_NAME,
-        "symcnn_version": _symcnn_version(),
+        "symcnn_version": __version__,
         "input_shape": list(net.input_shape),
         "layers": [_layer_description(position, layer) for position, layer in enumerate(net.layers)],
         "loss": _math_description(net.loss_name),
@@ -259,7 +254,7 @@ def _header_and_payload(raw: bytes, path: Path) -> tuple[dict, memoryview]:
     version, header_length = _VERSION_AND_LENGTH.unpack_from(raw, len(MAGIC))
     if version > FORMAT_VERSION:
         raise ValueError(f"{path} was written in symcnn file format version {version}; this symcnn "
-                         f"({_symcnn_version()}) reads versions up to {FORMAT_VERSION}: upgrade symcnn to load it")
+                         f"({__version__}) reads versions up to {FORMAT_VERSION}: upgrade symcnn to load it")
     if version < 1:
         raise ValueError(f"{path} declares an unknown file format version {version}")
     start = len(MAGIC) + _VERSION_AND_LENGTH.size
@@ -339,18 +334,22 @@ def _arrays_from(header: dict, payload: memoryview) -> dict[str, np.ndarray]:
     return arrays
 
 
-def load(path, max_build_cost=None):
+def load(path, network_type, max_build_cost=None):
     """Read a network written by :func:`save` (or ``Network.save``), exactly as it was saved.
+
+    Users call :func:`symcnn.load` (:func:`symcnn.network.load`), which passes the network
+    class in (this module sits below ``network.py`` and does not import it).
 
     >>> import os, tempfile, symcnn as sc
     >>> folder = tempfile.TemporaryDirectory()
     >>> path = os.path.join(folder.name, "a.symcnn")
     >>> sc.presets.network_a(seed=4).save(path)
-    >>> load(path).seed
+    >>> load(path, sc.Network).seed
     4
     >>> folder.cleanup()
 
-    Parameters: ``path`` (str or path-like); ``max_build_cost``, the budget of the network
+    Parameters: ``path`` (str or path-like); ``network_type`` the class to build
+    (:class:`~symcnn.network.Network`); ``max_build_cost``, the budget of the network
     the file describes (None: :data:`symcnn.graph.DEFAULT_MAX_BUILD_COST`, see
     :func:`symcnn.graph.check_build_budget`). Returns a :class:`~symcnn.network.Network`
     with the saved architecture, loss, seed, naming scheme, parameters and ``history``
@@ -364,8 +363,6 @@ def load(path, max_build_cost=None):
     losses are rebuilt node by node from an allow-list (:mod:`symcnn.expressions`), never
     parsed; arrays are raw float64.
     """
-    from .network import Network  # network.py imports this module
-
     path = check_path(path, "path")
     if not path.exists():
         raise FileNotFoundError(f"no saved network at {path}")
@@ -389,7 +386,7 @@ def load(path, max_build_cost=None):
         raise ValueError(f"{path}: header fields 'input_shape' and 'layers': the saved network cannot be "
                          f"rebuilt ({type(error).__name__}: {error})") from None
     try:
-        net = Network(tuple(header["input_shape"]), layers, loss=loss, seed=header["seed"],
+        net = network_type(tuple(header["input_shape"]), layers, loss=loss, seed=header["seed"],
                       naming=header["naming"], max_build_cost=max_build_cost)
         net.set_params({name.split("/", 1)[1]: array for name, array in arrays.items() if name.startswith("params/")})
         net.history = [float(loss) for loss in arrays["history"]]

@@ -119,3 +119,16 @@ def get(name: str, **kwargs) -> Network:
     if key not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; expected one of {', '.join(map(repr, PRESETS))}")
     return PRESETS[key](**kwargs)
+
+
+#: How each preset is trained, the one place the CLI (``symcnn train``) and
+#: ``scripts/results.py`` read it from: learning rate, epochs, batch size (None: full batch),
+#: train and test index ranges of the MNIST test set (None: preset a's photo), MNIST classes
+#: (None: all ten), crop (None: 28x28).
+RECIPES = {
+    "a": dict(lr=0.1, epochs=20, batch_size=None, train=None, test=None, classes=None, crop=None),
+    "b": dict(lr=0.0003, epochs=1, batch_size=1, train=(0, 1000), test=(9000, 10000), classes=None, crop=None),
+    "c": dict(lr=0.1, epochs=5, batch_size=32, train=(0, 8000), test=(8000, 10000), classes=None, crop=None),
+    "d": dict(lr=0.001, epochs=50, batch_size=None, train=(0, 50), test=(50, 250), classes=(3, 6),
+              crop=(27, 27)),
+}

@@ -111,8 +111,8 @@ def torch_reference(net, x, y, functions=None):
     :func:`torch_logits` and :func:`torch_loss`.
     """
     params = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in net.params.items()}
-    batch, _ = net._batch(x)
-    targets = torch.tensor(net._targets(y, len(batch)), dtype=torch.float64)
+    batch, _ = net.as_batch(x)
+    targets = torch.tensor(net.as_targets(y, len(batch)), dtype=torch.float64)
     logits = torch_logits(net, torch.tensor(batch, dtype=torch.float64), params, functions)
     loss = torch_loss(net, logits, targets, functions)
     loss.backward()

@@ -38,8 +38,8 @@ def _check_validation(net, validation) -> None:
         raise TypeError(f"validation must be a pair (X_test, y_test), got {type(validation).__name__}"
                         f"{f' of length {len(validation)}' if isinstance(validation, (tuple, list)) else ''}")
     try:
-        test_batch, _ = net._batch(validation[0])
-        net._targets(validation[1], len(test_batch))
+        test_batch, _ = net.as_batch(validation[0])
+        net.as_targets(validation[1], len(test_batch))
     except (TypeError, ValueError) as error:
         raise type(error)(f"validation: {error}") from None
 
@@ -57,8 +57,8 @@ def fit(net, X, Y, lr=0.1, epochs=1, batch_size=None, shuffle=True, progress=Tru
     epochs = check_int(epochs, "epochs")
     batch_size = check_int(batch_size, "batch_size", allow_none=True)
     shuffle, progress = check_bool(shuffle, "shuffle"), check_bool(progress, "progress")
-    batch, _ = net._batch(X)
-    targets = net._targets(Y, len(batch))
+    batch, _ = net.as_batch(X)
+    targets = net.as_targets(Y, len(batch))
     _check_validation(net, validation)
     count = len(batch)
     batch_size = count if batch_size is None else min(batch_size, count)
@@ -73,7 +73,7 @@ def fit(net, X, Y, lr=0.1, epochs=1, batch_size=None, shuffle=True, progress=Tru
             for start in range(0, count, batch_size):
                 chosen = order[start:start + batch_size]
                 try:
-                    loss = net._step(batch[chosen], targets[chosen], lr)
+                    loss = net.apply_step(batch[chosen], targets[chosen], lr)
                 except FloatingPointError as error:
                     raise FloatingPointError(f"fit stopped at step {len(losses) + 1}: {error}; the "
                                              f"{len(losses)} step(s) before it were applied and are in "

@@ -12,7 +12,7 @@ def _forward_and_adjoint_values(net, x, y):
     """Every named scalar's value and every dL/da, from the unrolled (per-scalar) evaluator."""
     evaluator = UnrolledEvaluator(net.graph)
     values = evaluator.forward_values(x, net.params)
-    _, adjoints = evaluator.adjoints(values, net._targets(y, 1)[0])
+    _, adjoints = evaluator.adjoints(values, net.as_targets(y, 1)[0])
     for node in net.graph.layer_nodes:
         for symbol in node.outputs.flat:
             values[adjoint_symbol(symbol)] = adjoints.get(symbol, 0.0)

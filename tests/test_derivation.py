@@ -83,7 +83,7 @@ def test_each_step_reads_the_values_the_step_before_computed(case):
     """An upstream factor dL/d(s) of a step has the value the step above gave s (and each step's value
     is its own layer's entry); so the steps chain from the loss to the weight."""
     net, *_, derivation = case
-    roles = scalar_roles(net.graph)
+    roles = scalar_roles(net.graph, net.inspection_cache)
     for above, step in zip(derivation.steps, derivation.steps[1:]):
         for term in step.terms:
             upstream = term[0]
@@ -211,7 +211,7 @@ def test_the_errors_passed_back_equal_finite_differences(net_a, photo):
     trace = derivation.ledger.trace
     checked = 0
     for step in derivation.steps[1:-1]:
-        role = scalar_roles(net_a.graph)[step.wrt]
+        role = scalar_roles(net_a.graph, net_a.inspection_cache)[step.wrt]
         reads_z = role.kind == "pre_activation"
         tail = tail_network(net_a, role.node, reads_z)
         values = trace.maps["pre_activation" if reads_z else "activation", role.node][0]

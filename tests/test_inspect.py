@@ -43,7 +43,7 @@ def test_weight_symbols_have_the_shape_of_the_parameters(net_a, net_c):
         for key, value in net.params.items():
             symbols = net.weight_symbols(key)
             assert symbols.shape == value.shape
-            assert all(si.scalar_roles(net.graph)[s].key == key for s in symbols.flat)
+            assert all(si.scalar_roles(net.graph, net.inspection_cache)[s].key == key for s in symbols.flat)
     with pytest.raises(ValueError, match="unknown parameter 'conv9.weight'"):
         net_a.weight_symbols("conv9.weight")
 
@@ -53,11 +53,11 @@ def test_values_equal_the_unrolled_evaluators_for_every_kind_of_scalar(small_net
     x = rng.random((2, 7, 7))
     evaluator = UnrolledEvaluator(net.graph)
     values = evaluator.forward_values(x, net.params)
-    _, adjoints = evaluator.adjoints(values, net._targets(2, 1)[0])
+    _, adjoints = evaluator.adjoints(values, net.as_targets(2, 1)[0])
     expected = dict(values)
     expected.update({adjoint_symbol(s): v for s, v in adjoints.items()})
     symbols = list(expected)
-    kinds = {si.scalar_roles(net.graph)[s].kind for s in symbols}
+    kinds = {si.scalar_roles(net.graph, net.inspection_cache)[s].kind for s in symbols}
     assert kinds >= {"input", "weight", "bias", "pre_activation", "activation"}
     actual = net.evaluate(symbols, x, 2)
     assert np.allclose(actual, [expected[s] for s in symbols], rtol=1e-10, atol=1e-13)
@@ -174,14 +174,14 @@ def test_rolled_and_expanded_forms_agree_at_real_numbers(which, net_a, net_c, ph
         assert close(rolled_value, expanded_value), (of, wrt, rolled.general)
         # written out, the rolled form is the same function as the instantiated template (a conv
         # weight's rolled gradient writes out to hundreds of terms: checked by its numbers alone)
-        if of != net.graph.loss_symbol or si.scalar_roles(net.graph)[wrt].node == len(net.graph.nodes) - 1:
+        if of != net.graph.loss_symbol or si.scalar_roles(net.graph, net.inspection_cache)[wrt].node == len(net.graph.nodes) - 1:
             assert close(trace.evaluate(rolled.expanded()), expanded_value), (of, wrt)
         nonzero += rolled_value != 0
     assert nonzero >= len(cases) - 2  # the chosen points are informative: zero only where meant
     gradients = net.gradients(x, y)
     for of, wrt in cases:
         if of == net.graph.loss_symbol:
-            role = si.scalar_roles(net.graph)[wrt]
+            role = si.scalar_roles(net.graph, net.inspection_cache)[wrt]
             assert close(si.rolled_form(net, of, wrt).evaluate(trace)[0], gradients[role.key][role.index])
 
 
@@ -270,7 +270,7 @@ def test_nested_sizes_are_estimated_exactly_and_grow_multiplicatively(net_a, net
 def test_nested_expressions_are_the_same_function(net_a, photo):
     a = net_a.graph.layer_nodes[1].outputs[0, 3, 3]
     nested = si.nested_expression(net_a, a)
-    assert {si.scalar_roles(net_a.graph)[s].kind for s in nested.free_symbols} == {"input", "weight"}
+    assert {si.scalar_roles(net_a.graph, net_a.inspection_cache)[s].kind for s in nested.free_symbols} == {"input", "weight"}
     assert close(net_a.evaluate(nested, photo), net_a.evaluate(a, photo), 1e-12)
 
 
@@ -306,3 +306,26 @@ def test_renaming_between_the_symcnn_and_r_schemes(net_a):
     assert si.renamed(net_a.graph, ours, "r") == theirs
     assert si.renamed(r_net.graph, theirs, "symcnn") == ours
     assert si.renamed(net_a.graph, net_a.weight_symbols("conv2.weight")[weight], "r").name == "l2m1w8"
+
+
+# -- the inspection cache --------------------------------------------------------------------------
+def test_inspection_keeps_its_caches_on_the_network_not_on_the_graph():
+    net = sc.presets.network_a(seed=3)
+    image = np.linspace(0, 1, 729).reshape(1, 27, 27)
+    weight = net.weight_symbols("conv3.weight")[0, 0, 3, 3]
+    first = net.ledger(image, 1.0, weight).total
+    si.rolled_form(net, net.graph.loss_symbol, weight)
+    assert {"roles", "evaluator", "rolled_2"} <= set(net.inspection_cache.names())
+    assert not [name for name in vars(net.graph) if "inspect" in name]
+    net.inspection_cache.clear()
+    assert len(net.inspection_cache) == 0
+    assert net.ledger(image, 1.0, weight).total == first  # rebuilt, the same numbers
+
+
+def test_the_cache_stays_valid_when_the_parameters_change():
+    net = sc.presets.network_a(seed=3)
+    image = np.linspace(0, 1, 729).reshape(1, 27, 27)
+    a = net.graph.layer_nodes[1].outputs[0, 2, 2]
+    net.evaluate(a, image)  # builds the inspection evaluator
+    net.fit(image, 1.0, lr=0.5, epochs=2, progress=False)
+    assert close(net.evaluate(a, image), net.feature_maps(image)["conv2"][0, 2, 2])

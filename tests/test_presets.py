@@ -130,3 +130,24 @@ def test_gradients_match_pytorch_on_real_digits(preset, digits, name):
 def test_network_d_gradients_match_finite_differences(preset, digits):
     images, targets = digits["d"]
     assert_matches_finite_differences(preset("d"), images[:1], targets[:1], rtol=1e-6)
+
+
+def test_the_cli_and_the_results_script_train_by_the_same_recipes(monkeypatch):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from symcnn import cli
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "results.py"
+    spec = importlib.util.spec_from_file_location("results_script", script)
+    results = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, results)  # its dataclasses look their module up
+    spec.loader.exec_module(results)
+    b, c, d = (presets.RECIPES[name] for name in "bcd")
+    assert (results.B_TRAIN, results.B_TEST, results.B_LR) == (b["train"], b["test"], b["lr"])
+    assert (results.C_TRAIN, results.C_TEST, results.C_LR, results.C_BATCH, results.C_EPOCHS) == (
+        c["train"], c["test"], c["lr"], c["batch_size"], c["epochs"])
+    assert (results.D_CLASSES, results.D_CROP, results.D_LR, results.D_ITERATIONS, results.D_IMAGES) == (
+        d["classes"], d["crop"], d["lr"], d["epochs"], d["train"][1] - d["train"][0])
+    assert not hasattr(cli, "TRAIN_DEFAULTS")  # no second copy in the CLI

@@ -31,14 +31,13 @@ TEXT_WIDTH = 80
 
 
 def _in_scheme(expression, net=None, naming=None):
-    """``expression`` with its named scalars renamed to ``naming`` (needs ``net``)."""
+    """``expression`` with its named scalars renamed to ``naming`` (needs ``net``, which renames)."""
     expression = as_expression(expression)
     if naming is None or (net is not None and naming == net.naming):
         return expression
     if net is None:
         raise ValueError("renaming to another naming scheme needs the network (net=...)")
-    from ..inspect import renamed
-    return renamed(net.graph, expression, check_scheme(naming))
+    return net.renamed(expression, check_scheme(naming))
 
 
 def check_width(width):

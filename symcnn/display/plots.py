@@ -316,11 +316,10 @@ def plot_saliency(net, x, of=None, y=None, path=None, title=None):
 
     Parameters: ``net``; ``x`` one image; ``of``; ``y``; ``path``; ``title``.
     """
-    from ..inspect import receptive_field, saliency
     image = np.asarray(x, dtype=float)
     target = net.graph.loss_symbol if of is None else of
-    gradient = saliency(net, x, of, y)
-    field = np.asarray(receptive_field(net, target)[0], dtype=bool)
+    gradient = net.saliency(x, of, y)
+    field = np.asarray(net.receptive_field(target)[0], dtype=bool)
     name = text_name(target.name)
     figure, axes = _new_figure(1, 4, (12.8, 3.3))
     _image(axes[0, 0], image[0], "input", cmap=GREY)

@@ -1,0 +1,240 @@
+"""The chain-rule ledger of one weight: every factor of its gradient with its formula and its number.
+
+>>> import numpy as np, symcnn as sc
+>>> net = sc.presets.network_a()
+>>> image = np.linspace(0, 1, 729).reshape(1, 27, 27)
+>>> weight = net.weight_symbols("conv3.weight")[0, 0, 3, 3]
+>>> entry = ledger(net, image, 1.0, weight)
+>>> bool(np.isclose(entry.total, net.gradients(image, 1.0)["conv3.weight"][0, 0, 3, 3], rtol=1e-9))
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from ..chainrule import gradient_expression
+from ..differentiate import local_partials, partials_of
+from ..display import display_math, ledger_html, ledger_latex, ledger_text
+from ..naming import adjoint_symbol
+from ..roles import numbered_layers, role_of, scalar_roles
+from .values import Trace
+
+
+@dataclass
+class LedgerFactor:
+    """One chain-rule factor d``of``/d``wrt``: its formula in named scalars and its number."""
+
+    of: sympy.Symbol
+    wrt: sympy.Symbol
+    formula: sympy.Expr
+    value: float = 0.0
+
+
+@dataclass
+class LedgerTerm:
+    """What one output position of the weight's layer adds to the gradient: the product of its factors."""
+
+    position: tuple
+    factors: list
+    value: float = 0.0
+
+    @property
+    def upstream(self) -> float:
+        """dL/dz at this position: the product of every factor but the last (dz/dw)."""
+        return float(np.prod([factor.value for factor in self.factors[:-1]]))
+
+
+class Ledger:
+    """The chain rule for one weight, written out: factors, numbers and the sum over positions.
+
+    ``path`` lists the factors from the loss down to the weight along the largest path (at
+    every layer the position that contributes most), each with its formula and number.
+    ``terms`` are the gradient's terms, one per output position p of the weight's layer
+    (dL/da_p * da_p/dz_p * dz_p/dw), largest first; ``total`` is their sum: the gradient.
+    ``expression`` is the same gradient as one sympy expression (chainrule.gradient_expression).
+
+    >>> import numpy as np, symcnn as sc
+    >>> net = sc.presets.network_a()
+    >>> image = np.ones((1, 27, 27))
+    >>> ledger = net.ledger(image, 1.0, net.weight_symbols("dense4.weight")[0, 7])
+    >>> [f"{factor.of}/{factor.wrt}" for factor in ledger.path]
+    ['L/a__4_0', 'a__4_0/z__4_0', 'z__4_0/w__4_0_7']
+    >>> len(ledger.terms), bool(np.isclose(ledger.total, net.gradients(image, 1.0)["dense4.weight"][0, 7]))
+    (1, True)
+
+    Parameters: ``net``; ``x`` one image; ``y`` its label or targets; ``weight`` a weight or
+    bias symbol (see ``net.weight_symbols``).
+    """
+
+    def __init__(self, net, x, y, weight):
+        graph = net.graph
+        role = role_of(graph, weight, net.inspection_cache)
+        if role.kind not in ("weight", "bias") or role.adjoint:
+            raise ValueError(f"{weight} is not a weight or bias of this network")
+        self.trace = Trace(net, x, y)
+        if len(self.trace.inputs) != 1:
+            raise ValueError("a ledger explains one sample: pass one image")
+        self.net, self.weight, self.key, self.index = net, weight, role.key, role.index
+        self.node_index = role.node
+        self.node = graph.nodes[role.node]
+        self.terms = self._terms(graph)
+        _set_values(self.trace, [factor for term in self.terms for factor in term.factors])
+        for term in self.terms:
+            term.value = float(np.prod([factor.value for factor in term.factors]))
+        self.terms.sort(key=lambda term: -abs(term.value))
+        self.total = math.fsum(term.value for term in self.terms)
+        self.path = self._path(graph) if self.terms else []
+
+    @functools.cached_property
+    def expression(self) -> sympy.Expr:
+        """The gradient as one sympy sum over positions (:func:`symcnn.chainrule.gradient_expression`)."""
+        return gradient_expression(self.net.graph, self.weight)
+
+    def _terms(self, graph):
+        node, weight = self.node, self.weight
+        softmax = node.layer.activation == "softmax"
+        # a filter's (unit's) weights reach only its own outputs; every softmax output reads every z
+        reached = [p for p in node.positions() if p[0] == self.index[0]]
+        partials = {p: local_partials(node, p) for p in (node.positions() if softmax else reached)}
+        terms = []
+        for position in reached:
+            weight_partial = partials[position]["weighted_sum"].get(weight, sympy.S.Zero)
+            if weight_partial == 0:
+                continue
+            z, a = node.pre_activations[position], node.outputs[position]
+            if softmax:
+                upstream = sympy.Add(*[adjoint_symbol(node.outputs[other]) * partials[other]["output"][z]
+                                       for other in node.positions()])
+                factors = [LedgerFactor(graph.loss_symbol, z, upstream)]
+            else:
+                factors = [LedgerFactor(graph.loss_symbol, a, adjoint_symbol(a)),
+                           LedgerFactor(a, z, partials[position]["output"][z])]
+            terms.append(LedgerTerm(position, factors + [LedgerFactor(z, weight, weight_partial)]))
+        return terms
+
+    def _path(self, graph):
+        """Factors from the loss down to the weight, choosing the largest contribution at each layer.
+
+        A factor d(of)/d(current) contributes dL/d(of) * d(of)/d(current) to dL/d(current).
+        """
+        top = self.terms[0]
+        path = [top.factors[-1]]
+        current, index = top.factors[-1].of, self.node_index
+        while True:
+            role, node = role_of(graph, current, self.net.inspection_cache), graph.nodes[index]
+            if role.kind == "pre_activation":
+                positions = list(node.positions()) if node.layer.activation == "softmax" else [role.index]
+                choices = [LedgerFactor(node.outputs[p], current, local_partials(node, p)["output"][current])
+                           for p in positions]
+            elif index == len(graph.nodes) - 1:
+                loss_partial = partials_of(graph.loss_expression, [current])[current]
+                path.append(LedgerFactor(graph.loss_symbol, current, loss_partial))
+                break
+            else:
+                index, choices = reader_factors(graph, index, current, self.net.inspection_cache)
+            _set_values(self.trace, choices)
+            largest = max(choices, key=lambda f: abs(f.value * float(self.trace.value(adjoint_symbol(f.of))[0])))
+            path.append(largest)
+            current = largest.of
+        _set_values(self.trace, path[-1:])
+        return path[::-1]
+
+    def position_map(self) -> np.ndarray:
+        """The terms on the output grid of the weight's layer (zero where a position adds nothing)."""
+        grid = np.zeros(self.node.output_shape)
+        for term in self.terms:
+            grid[term.position] = term.value
+        return grid
+
+    def input_map(self) -> np.ndarray:
+        """The gradient split over the scalars the weight's layer reads (first layer: the pixels).
+
+        dz_p/dw is a sum of input scalars, so term p gives dL/dz_p * (d(dz_p/dw)/ds) * s to
+        each input scalar s; the map has the layer's input shape and sums to :attr:`total`.
+        """
+        locations = {symbol: index for index, symbol in np.ndenumerate(self.node.inputs)}
+        grid = np.zeros(self.node.input_shape)
+        for term in self.terms:
+            weight_partial = term.factors[-1].formula
+            inputs = [s for s in weight_partial.free_symbols if s in locations]
+            if not inputs:
+                raise ValueError(f"{self.weight}: its gradient reads no input scalar (a bias)")
+            for symbol, value in zip(inputs, np.atleast_1d(self.trace.evaluate(
+                    [weight_partial.diff(s) * s for s in inputs]))):
+                grid[locations[symbol]] += term.upstream * value
+        return grid
+
+    def __str__(self) -> str:
+        return ledger_text(self)
+
+    def _repr_latex_(self) -> str:
+        return display_math(ledger_latex(self))
+
+    def _repr_html_(self) -> str:
+        return ledger_html(self)
+
+
+def _set_values(trace, factors) -> None:
+    """Give every factor its number at ``trace`` (one compiled function for all of them)."""
+    if factors:
+        # one sample, given as an image (values (n,)) or as a batch of one (values (1, n))
+        values = np.reshape(trace.evaluate([factor.formula for factor in factors]), -1)
+        for factor, value in zip(factors, values):
+            factor.value = float(value)
+
+
+def _readers(graph, index: int, cache) -> dict:
+    """{scalar: positions of node ``index`` whose expression reads it} (kept in ``cache`` per layer)."""
+    def build():
+        roles = scalar_roles(graph, cache)
+        node = graph.nodes[index]
+        readers = {}
+        for position in node.positions():
+            for symbol in node.substitution(position).values():
+                role = roles.get(symbol)
+                if role is not None and role.kind in ("input", "activation"):
+                    readers.setdefault(symbol, []).append(position)
+        return readers
+
+    return build() if cache is None else cache.get(f"readers_{index}", build)
+
+
+def reader_factors(graph, index: int, symbol, cache=None):
+    """(index of the next layer, factors d(its scalar)/d ``symbol`` for every scalar reading it).
+
+    The scalar is the z of a conv or dense layer (the a of a pooling layer); each factor
+    holds the derived local partial, in the order of the reader's positions.
+
+    >>> import symcnn as sc
+    >>> net = sc.presets.network_a()
+    >>> following, factors = reader_factors(net.graph, 2, net.graph.nodes[2].outputs[0, 0, 0])
+    >>> following, [(str(f.of), str(f.formula)) for f in factors]
+    (4, [('z__4_0', 'w__4_0_0')])
+
+    Parameters: ``graph``; ``index`` the layer's index in ``graph.nodes``; ``symbol`` one of its
+    outputs; ``cache`` where to keep who reads what (a network's ``inspection_cache``; None: afresh).
+    """
+    following = next(i for i, _ in numbered_layers(graph) if i > index)
+    node = graph.nodes[following]
+    stage = "weighted_sum" if node.pre_activations is not None else "output"
+    outputs = node.pre_activations if node.pre_activations is not None else node.outputs
+    return following, [LedgerFactor(outputs[q], symbol, local_partials(node, q)[stage][symbol])
+                       for q in _readers(graph, following, cache).get(symbol, [])]
+
+
+def ledger(net, x, y, weight) -> Ledger:
+    """The chain-rule ledger of dLoss/d``weight`` at one image (see :class:`Ledger`).
+
+    >>> import numpy as np, symcnn as sc
+    >>> net = sc.presets.network_a()
+    >>> entry = ledger(net, np.ones((1, 27, 27)), 1.0, net.weight_symbols("conv3.weight")[0, 0, 1, 1])
+    >>> len(entry.terms), len(entry.path)  # 15 x 15 positions; the path passes conv3 and dense4
+    (225, 5)
+    """
+    return Ledger(net, x, y, weight)
