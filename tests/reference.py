@@ -27,18 +27,23 @@ def max_relative_error(actual: dict, expected: dict, negligible: float = 0.0) ->
     return worst
 
 
-def assert_matches_torch(net, x, y, forward_rtol=1e-12, gradient_rtol=1e-9, negligible=0.0, functions=None):
+def assert_matches_torch(net, x, y, forward_rtol=1e-12, gradient_rtol=1e-9, negligible=0.0, functions=None,
+                         loss_and_gradients=None):
     """Assert loss and gradients of ``net`` equal PyTorch's, each with its own tolerance.
 
     ``negligible``: a loss or gradient array smaller than this is measured against it
     rather than against itself (see :func:`max_relative_error`). ``functions``: the torch
     functions of user-defined activations and losses (see ``torch_reference``).
+    ``loss_and_gradients``: another implementation of the same network to check, a function
+    of (x, y) returning (loss, gradients); None checks ``net.loss`` and ``net.gradients``.
     """
     reference_loss, reference_gradients = torch_reference(net, x, y, functions)
-    loss = net.loss(x, y)
+    if loss_and_gradients is None:
+        loss, gradients = net.loss(x, y), net.gradients(x, y)
+    else:
+        loss, gradients = loss_and_gradients(x, y)
     assert abs(loss - reference_loss) <= forward_rtol * max(abs(reference_loss), negligible, 1e-300), \
         (loss, reference_loss)
-    gradients = net.gradients(x, y)
     assert list(gradients) == list(reference_gradients)
     error = max_relative_error(gradients, reference_gradients, negligible)
     assert error <= gradient_rtol, f"max relative gradient error {error:.3g} > {gradient_rtol}"
