@@ -1,36 +1,122 @@
-"""Benchmarks: symcnn against PyTorch float64 and naive approaches, measured in the same run.
+"""Benchmarks: symcnn's ``net.step`` against PyTorch eager and a hand-written NumPy step, in one run.
 
-Speed is measured here and reported, never asserted in tests. Needs torch (``symcnn[test]``).
+One thread each (the BLAS thread variables must be 1 before numpy is imported: ``symcnn bench``
+re-runs itself with :data:`ONE_THREAD` set), float64, the contenders interleaved round by round in
+rotating order, medians and interquartile ranges over the rounds. Speed is measured here and
+reported, never asserted in tests. Needs torch (``symcnn[test]``).
 
->>> median_seconds(lambda: None, repeats=5) >= 0
-True
+>>> times = interleaved_rounds({"nothing": lambda: None, "sum": lambda: sum(range(10))}, rounds=5)
+>>> sorted(times), len(times["sum"])
+(['nothing', 'sum'], 5)
+>>> quartiles([1.0, 2.0, 3.0, 4.0, 5.0])
+(3.0, 2.0, 4.0)
 """
 
 from __future__ import annotations
 
+import os
+import platform
 import time
 
 import numpy as np
 
 from . import presets
 from .display import ProgressBar
-from .evaluate import UnrolledEvaluator
+from .graph import DEFAULT_MAX_BUILD_COST, check_build_budget, estimated_build_cost
+from .layers import Conv2D, Dense, Flatten
+from .network import Network
+from .numpy_reference import NumpyStep
+
+#: Environment variables that hold numpy's and torch's BLAS/OpenMP pools to one thread.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+#: Learning rate of every timed step (small, so that thousands of steps stay near the start).
+LEARNING_RATE = 1e-3
+#: Round counts of a full run and of ``--quick`` (a smoke run whose numbers mean little).
+FULL = dict(rounds=1000, batch_rounds=150, build_repeats=5, sizes=(27, 54, 108, 216), sweep_rounds=200)
+QUICK = dict(rounds=20, batch_rounds=5, build_repeats=1, sizes=(27, 54), sweep_rounds=5)
 
 
-def median_seconds(function, repeats: int = 200, warmup: int = 10) -> float:
-    """Median wall-clock seconds of ``function()`` over ``repeats`` calls after ``warmup`` calls."""
+def missing_one_thread_settings(environment=None) -> dict:
+    """The :data:`ONE_THREAD` variables that ``environment`` (default ``os.environ``) lacks or sets otherwise.
+
+    >>> missing_one_thread_settings({"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "4"})
+    {'MKL_NUM_THREADS': '1'}
+    """
+    environment = os.environ if environment is None else environment
+    return {key: value for key, value in ONE_THREAD.items() if environment.get(key) != value}
+
+
+def blas_description() -> str:
+    """Which BLAS numpy and torch use and with how many threads (threadpoolctl if installed)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"numpy BLAS {blas.get('name')} {blas.get('version')} (threadpoolctl not installed: threads unverified)"
+    pools = {(pool["internal_api"], pool["version"], pool["num_threads"]) for pool in threadpool_info()}
+    return "; ".join(f"{api} {version}, {threads} thread(s)" for api, version, threads in sorted(pools))
+
+
+def machine_lines() -> list[str]:
+    """The machine a benchmark ran on, one fact per line: CPU, cores, load, versions, BLAS, threads."""
+    import sympy
+    import torch
+
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), model)
+    except OSError:
+        model = platform.processor() or model
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
+    threads = ", ".join(f"{key}={os.environ.get(key, 'unset')}" for key in ONE_THREAD)
+    return [f"CPU: {model}; {os.cpu_count()} cores ({usable} usable); load average {load}",
+            f"Python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}, "
+            f"sympy {sympy.__version__}",
+            f"BLAS: {blas_description()}",
+            f"threads: {threads}, torch {torch.get_num_threads()}; float64"]
+
+
+def interleaved_rounds(contenders: dict, rounds: int, warmup: int = 3) -> dict:
+    """{name: seconds of each round} for ``contenders`` ({name: function of no arguments}).
+
+    Every round calls each contender once, starting one further along each round, so that
+    drifts of the machine (other work, frequency, caches) fall on all of them alike.
+    """
+    names = list(contenders)
     for _ in range(warmup):
-        function()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return float(np.median(times))
+        for name in names:
+            contenders[name]()
+    times = {name: np.empty(rounds) for name in names}
+    for round_number in range(rounds):
+        start = round_number % len(names)
+        for name in names[start:] + names[:start]:
+            started = time.perf_counter()
+            contenders[name]()
+            times[name][round_number] = time.perf_counter() - started
+    return times
+
+
+def quartiles(values) -> tuple[float, float, float]:
+    """(median, first quartile, third quartile) of ``values``."""
+    q1, median, q3 = np.percentile(np.asarray(values, dtype=float), [25, 50, 75])
+    return float(median), float(q1), float(q3)
+
+
+def _cell(seconds, scale: float = 1e3, digits: int = 3) -> str:
+    """'median (IQR width)' in ms (``scale`` 1e3) or s (``scale`` 1)."""
+    median, q1, q3 = quartiles(np.asarray(seconds) * scale)
+    return f"{median:.{digits}f} (±{(q3 - q1) / 2:.{digits}f})"
+
+
+def _ratio(numerator, denominator) -> str:
+    return f"{np.median(numerator) / np.median(denominator):.2f}"
 
 
 def torch_step(net, x, y, lr):
-    """A PyTorch float64 gradient-descent step of ``net``'s architecture, as a closure."""
+    """A PyTorch float64 eager gradient-descent step of ``net``'s architecture, as a closure
+    (its own copy of the parameters, made now)."""
     import torch
 
     from .torch_reference import torch_logits, torch_loss
@@ -52,108 +138,133 @@ def torch_step(net, x, y, lr):
     return step
 
 
-def naive_numpy_b_step(params, image, label, lr):
-    """Network B by hand in numpy, one output position at a time (the reference's style).
-
-    conv 8x8 (16 filters) -> conv 4x4 stride 2 (8 filters) -> dense 648 -> 10, softmax,
-    cross-entropy; per-position loops forward and backward, then an SGD update in place.
-    """
-    w1, b1, w2, b2 = params["conv1.weight"], params["conv1.bias"], params["conv2.weight"], params["conv2.bias"]
-    w3, b3 = params["dense3.weight"], params["dense3.bias"]
-    x = image  # (1, 28, 28)
-    z1 = np.empty((16, 21, 21))
-    for i in range(21):
-        for j in range(21):
-            z1[:, i, j] = np.tensordot(w1, x[:, i:i + 8, j:j + 8], axes=3) + b1
-    z2 = np.empty((8, 9, 9))
-    for i in range(9):
-        for j in range(9):
-            z2[:, i, j] = np.tensordot(w2, z1[:, 2 * i:2 * i + 4, 2 * j:2 * j + 4], axes=3) + b2
-    logits = w3 @ z2.reshape(-1) + b3
-    shifted = np.exp(logits - logits.max())
-    probabilities = shifted / shifted.sum()
-    dlogits = probabilities.copy()
-    dlogits[label] -= 1.0  # dL/dz = p - onehot for softmax + cross-entropy
-    dw3, db3 = np.outer(dlogits, z2.reshape(-1)), dlogits
-    dz2 = (w3.T @ dlogits).reshape(8, 9, 9)
-    dw2, dz1 = np.zeros_like(w2), np.zeros_like(z1)
-    for i in range(9):
-        for j in range(9):
-            dw2 += dz2[:, i, j][:, None, None, None] * z1[None, :, 2 * i:2 * i + 4, 2 * j:2 * j + 4]
-            dz1[:, 2 * i:2 * i + 4, 2 * j:2 * j + 4] += np.tensordot(dz2[:, i, j], w2, axes=1)
-    db2 = dz2.sum(axis=(1, 2))
-    dw1 = np.zeros_like(w1)
-    for i in range(21):
-        for j in range(21):
-            dw1 += dz1[:, i, j][:, None, None, None] * x[None, :, i:i + 8, j:j + 8]
-    db1 = dz1.sum(axis=(1, 2))
-    for key, gradient in zip(["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "dense3.weight",
-                              "dense3.bias"], [dw1, db1, dw2, db2, dw3, db3]):
-        params[key] -= lr * gradient
-    return -np.log(probabilities[label])
+def example_data(net, count: int, seed: int = 0):
+    """(x, y) of ``count`` samples as a user passes them (one (C, H, W) image for ``count`` 1):
+    pixels uniform in [0, 1]; class labels, 0/1 targets or one-hot rows as the loss takes them."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((count, *net.input_shape))
+    classes = net.output_size
+    if net.loss_name == "cross_entropy":
+        y = rng.integers(0, classes, count)
+    elif net.loss_name == "bce" and classes > 1:
+        y = np.eye(classes)[rng.integers(0, classes, count)]
+    else:
+        y = rng.integers(0, 2, (count, classes)).astype(float)
+    return (x[0], y[0]) if count == 1 else (x, y)
 
 
-def _example_input(name, net):
-    if name == "a":
-        from .data import sample_image
-        return sample_image((27, 27)), 1.0
-    rng = np.random.default_rng(0)
-    return rng.random(net.input_shape), (0 if net.loss_name == "cross_entropy" else np.eye(net.output_size)[0])
-
-
-def _has_naive(name: str, include_unrolled: bool) -> bool:
-    return name == "b" or (name == "a" and include_unrolled)
-
-
-def run_benchmarks(networks=("a", "b"), repeats: int = 200, include_unrolled: bool = True,
-                   progress: bool = False) -> dict:
-    """Time every network in ``networks``; returns {"headers": [...], "rows": [[...], ...]}.
-
-    ``progress`` shows a bar over the measurements (build, symcnn, torch, naive) on stderr.
-    """
-    headers = ["network", "build+derive+compile s", "symcnn step ms", "torch f64 step ms",
-               "symcnn/torch", "naive approach", "naive set-up s", "naive step ms", "naive/symcnn"]
-    rows = []
-    measurements = sum(3 + _has_naive(name, include_unrolled) for name in networks)
-    with ProgressBar(measurements, "benchmark", enabled=progress, unit="measurement") as bar:
-        for name in networks:
-            rows.append(_benchmark_row(name, repeats, include_unrolled, bar))
-    return {"headers": headers, "rows": rows}
-
-
-def _benchmark_row(name, repeats, include_unrolled, bar):
-    """One network's row of the table; advances ``bar`` after each measurement."""
-    bar.update(0, measuring=f"{name.upper()} build")
-    started = time.perf_counter()
-    net = getattr(presets, f"network_{name}")()
-    build_seconds = time.perf_counter() - started
-    x, y = _example_input(name, net)
-    lr = 1e-3
+def step_contenders(net, count: int, seed: int = 0) -> dict:
+    """{"symcnn": net.step, "torch": eager step, "numpy": hand-written step} on the same data,
+    each with its own parameters (copied before any step is taken)."""
+    x, y = example_data(net, count, seed)
     batch, _ = net.as_batch(x)
-    targets = net.as_targets(y, 1)
-    bar.update(measuring=f"{name.upper()} symcnn step")
-    symcnn_seconds = median_seconds(lambda: net.apply_step(batch, targets, lr), repeats)
-    bar.update(measuring=f"{name.upper()} torch step")
-    torch_seconds = median_seconds(torch_step(net, x, y, lr), repeats)
-    naive_name, naive_setup, naive_seconds = "-", float("nan"), float("nan")
-    if name == "a" and include_unrolled:
-        bar.update(measuring="A unrolled step")
-        started = time.perf_counter()
-        unrolled = UnrolledEvaluator(net.graph)
-        naive_setup = time.perf_counter() - started
-        params = net.params
-        naive_name = "unrolled: every scalar lambdified"
-        naive_seconds = median_seconds(lambda: unrolled.loss_and_gradients(batch, targets, params),
-                                       max(3, repeats // 50), warmup=1)
-    elif name == "b":
-        bar.update(measuring="B hand-written numpy step")
-        params, label = net.params, int(np.argmax(targets[0]))
-        naive_name, naive_setup = "hand-written numpy, per position", 0.0
-        naive_seconds = median_seconds(lambda: naive_numpy_b_step(params, batch[0], label, lr),
-                                       max(5, repeats // 10), warmup=2)
-    bar.update()
-    measured = np.isfinite(naive_seconds)
-    return [name.upper(), f"{build_seconds:.3f}", f"{symcnn_seconds * 1e3:.3f}",
-            f"{torch_seconds * 1e3:.3f}", f"{symcnn_seconds / torch_seconds:.2f}", naive_name,
-            f"{naive_setup:.2f}" if measured else "-", f"{naive_seconds * 1e3:.2f}" if measured else "-",
-            f"{naive_seconds / symcnn_seconds:.0f}x" if measured else "-"]
+    targets = net.as_targets(y, len(batch))
+    numpy_step = NumpyStep(net)
+    torch_closure = torch_step(net, x, y, LEARNING_RATE)
+    return {"symcnn": lambda: net.step(x, y, LEARNING_RATE), "torch": torch_closure,
+            "numpy": lambda: numpy_step.step(batch, targets, LEARNING_RATE)}
+
+
+STEP_HEADERS = ["network", "samples", "rounds", "symcnn net.step ms", "torch eager ms", "numpy ms",
+                "symcnn/numpy", "symcnn/torch"]
+BUILD_HEADERS = ["network", "build cost", "repeats", "build s"]
+SWEEP_HEADERS = ["image", "build cost", "build s", "rounds", "symcnn net.step ms", "torch eager ms", "numpy ms",
+                 "symcnn/numpy", "symcnn/torch"]
+
+
+def _step_row(label, count, rounds, times):
+    return [label, count, rounds, _cell(times["symcnn"]), _cell(times["torch"]), _cell(times["numpy"]),
+            _ratio(times["symcnn"], times["numpy"]), _ratio(times["symcnn"], times["torch"])]
+
+
+def a_like_network(size: int, max_build_cost=None) -> Network:
+    """Network A's layers (sigmoid convs 3, 5, 7, dense 1, bce) on a 1 x ``size`` x ``size`` image."""
+    return Network((1, size, size), a_like_layers(), loss="bce", max_build_cost=max_build_cost)
+
+
+def a_like_layers() -> list:
+    """The layers of :func:`a_like_network` (fresh objects)."""
+    return [Conv2D(1, 3, activation="sigmoid", bias=False), Conv2D(1, 5, activation="sigmoid", bias=False),
+            Conv2D(1, 7, activation="sigmoid", bias=False), Flatten(), Dense(1, activation="sigmoid", bias=False)]
+
+
+def run_benchmarks(networks=("a", "b", "c", "d"), rounds=FULL["rounds"], batch_rounds=FULL["batch_rounds"],
+                   batch_size: int = 32, build_repeats=FULL["build_repeats"], sizes=FULL["sizes"],
+                   sweep_rounds=FULL["sweep_rounds"], allow_slow_builds: bool = False,
+                   progress: bool = False) -> dict:
+    """Measure steps (1 image and ``batch_size``), builds and the image-size sweep.
+
+    Returns {"machine": lines, "tables": [(title, headers, rows), ...], "notes": lines}. The
+    sweep skips (with a note) a size whose build :data:`symcnn.graph.DEFAULT_MAX_BUILD_COST`
+    refuses unless ``allow_slow_builds``. ``progress`` shows a bar over the measurements.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+    limiter = _blas_limited_to_one_thread()
+    notes = []
+    if missing_one_thread_settings():
+        notes.append("warning: not run with " + ", ".join(f"{k}=1" for k in ONE_THREAD)
+                     + " (use scripts/bench.py or symcnn bench): BLAS may use several threads")
+    total = len(networks) * (2 + 1) + len(sizes)
+    step_rows, build_rows, sweep_rows = [], [], []
+    try:
+        with ProgressBar(total, "benchmark", enabled=progress, unit="measurement") as bar:
+            for name in networks:
+                bar.update(0, measuring=f"{name.upper()} build")
+                builds = []
+                for _ in range(build_repeats):
+                    started = time.perf_counter()
+                    net = presets.get(name)
+                    builds.append(time.perf_counter() - started)
+                build_rows.append([name.upper(), f"{estimated_build_cost(net.input_shape, net.layers)[0]:,}",
+                                   build_repeats, _cell(builds, scale=1.0)])
+                bar.update()
+                for count, count_rounds in ((1, rounds), (batch_size, batch_rounds)):
+                    bar.update(0, measuring=f"{name.upper()} x{count}")
+                    times = interleaved_rounds(step_contenders(presets.get(name), count), count_rounds)
+                    step_rows.append(_step_row(name.upper(), count, count_rounds, times))
+                    bar.update()
+            for size in sizes:
+                bar.update(0, measuring=f"A-like {size}x{size}")
+                sweep_rows.append(sweep_row(size, sweep_rounds, allow_slow_builds, notes))
+                bar.update()
+    finally:
+        if limiter is not None:
+            limiter.restore_original_limits()
+    tables = [("Training step, ms: median (± half the interquartile range), interleaved rounds", STEP_HEADERS,
+               step_rows),
+              ("Build (Network construction), s", BUILD_HEADERS, build_rows),
+              ("Image-size sweep: A-like network (sigmoid convs 3, 5, 7 + dense 1, bce), one image",
+               SWEEP_HEADERS, sweep_rows)]
+    return {"machine": machine_lines(), "tables": tables, "notes": notes}
+
+
+def sweep_row(size: int, rounds: int, allow_slow_builds: bool, notes: list) -> list:
+    """One row of the image-size sweep (:data:`SWEEP_HEADERS`) for the A-like network on ``size`` x ``size``;
+    a size the build budget refuses is skipped with a line in ``notes`` unless ``allow_slow_builds``."""
+    cost = estimated_build_cost((1, size, size), a_like_layers())[0]
+    label = f"{size}x{size}"
+    try:
+        check_build_budget((1, size, size), a_like_layers())
+        budget = None
+    except ValueError:
+        if not allow_slow_builds:
+            notes.append(f"{label} skipped: its build cost {cost:,} exceeds DEFAULT_MAX_BUILD_COST="
+                         f"{DEFAULT_MAX_BUILD_COST:,} (--allow-slow-builds builds it anyway)")
+            return [label, f"{cost:,}", "skipped"] + ["-"] * (len(SWEEP_HEADERS) - 3)
+        budget = cost
+    started = time.perf_counter()
+    net = a_like_network(size, max_build_cost=budget)
+    build = time.perf_counter() - started
+    times = interleaved_rounds(step_contenders(net, 1), rounds)
+    return [label, f"{cost:,}", f"{build:.2f}"] + _step_row(label, 1, rounds, times)[2:]
+
+
+def _blas_limited_to_one_thread():
+    """threadpoolctl's one-thread limit on every BLAS/OpenMP pool, or None without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(limits=1)

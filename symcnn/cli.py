@@ -290,12 +290,36 @@ def _layer_forms(net, gradient, symbol) -> list:
 
 
 def run_bench(args) -> int:
-    """Time symcnn against PyTorch and naive approaches in one run."""
-    from .benchmark import run_benchmarks
+    """Time symcnn's step against PyTorch eager and a hand-written NumPy step; print the tables.
 
-    results = run_benchmarks(networks=args.networks, repeats=args.repeats, include_unrolled=not args.no_unrolled,
-                             progress=True)
-    display.echo(display.format_table(results["rows"], results["headers"]))
+    Re-runs itself with the one-thread variables set when they are missing (BLAS reads them once,
+    when numpy is imported, which has already happened here).
+    """
+    import subprocess
+
+    from . import benchmark
+
+    missing = benchmark.missing_one_thread_settings()
+    if missing:
+        display.echo(f"symcnn bench: re-running with {', '.join(f'{k}=1' for k in missing)}", sys.stderr)
+        return subprocess.call([sys.executable, "-m", "symcnn", *args.argv], env={**os.environ, **missing})
+    settings = dict(benchmark.QUICK if args.quick else benchmark.FULL)
+    for key in settings:
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    results = benchmark.run_benchmarks(networks=args.networks, batch_size=args.batch_size,
+                                       allow_slow_builds=args.allow_slow_builds, progress=True, **settings)
+    for line in results["machine"]:
+        display.echo(line)
+    for title, headers, rows in results["tables"]:
+        display.echo()
+        display.echo(f"{title}:")
+        display.echo()
+        display.echo(display.format_table(rows, headers))
+    if results["notes"]:
+        display.echo()
+    for note in results["notes"]:
+        display.echo(note)
     return 0
 
 
@@ -368,13 +392,25 @@ def build_parser() -> argparse.ArgumentParser:
                          help="MNIST directory for --what ledger or derivation with presets b, c, d")
     inspect.add_argument("--model", metavar="PATH", help="a saved model (symcnn train) instead of a fresh preset")
     inspect.set_defaults(run=run_inspect)
-    bench = commands.add_parser("bench", help="time symcnn against PyTorch and naive approaches",
-                                description="Median seconds per gradient step of symcnn, PyTorch float64 "
-                                            "and naive approaches, measured in the same run.")
-    bench.add_argument("--networks", nargs="+", default=["a", "b"], choices=PRESET_NAMES,
-                       help="networks to time (default a b)")
-    bench.add_argument("--repeats", type=_positive_int, default=200, help="timed steps per measurement")
-    bench.add_argument("--no-unrolled", action="store_true", help="skip the slow fully unrolled evaluator")
+    bench = commands.add_parser(
+        "bench", help="time symcnn's step against PyTorch eager and hand-written NumPy",
+        description="Training-step times (ms) of symcnn net.step, PyTorch eager and a hand-written NumPy step "
+                    "(im2col + matmul), one thread each, float64, interleaved round by round; medians and "
+                    "interquartile ranges for one image and a batch, the build time of each preset, and an "
+                    "image-size sweep of an A-like network. Prints the machine, then markdown tables.")
+    bench.add_argument("--networks", nargs="+", default=PRESET_NAMES, type=str.lower, choices=PRESET_NAMES,
+                       help="presets to time (default a b c d)")
+    bench.add_argument("--quick", action="store_true",
+                       help="a smoke run: few rounds, sizes 27 and 54 (numbers mean little)")
+    bench.add_argument("--rounds", type=_positive_int, help="rounds for one image (default 1000, quick 20)")
+    bench.add_argument("--batch-rounds", type=_positive_int, help="rounds for a batch (default 150, quick 5)")
+    bench.add_argument("--batch-size", type=_positive_int, default=32, help="samples in a batch (default 32)")
+    bench.add_argument("--build-repeats", type=_positive_int, help="builds per preset (default 5, quick 1)")
+    bench.add_argument("--sizes", nargs="*", type=_positive_int,
+                       help="image sizes of the sweep (default 27 54 108 216, quick 27 54; none to skip)")
+    bench.add_argument("--sweep-rounds", type=_positive_int, help="rounds per sweep size (default 200, quick 5)")
+    bench.add_argument("--allow-slow-builds", action="store_true",
+                       help="build sweep sizes beyond graph.DEFAULT_MAX_BUILD_COST instead of skipping them")
     bench.set_defaults(run=run_bench)
     return parser
 
@@ -382,7 +418,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # to re-run the same command (symcnn bench with one-thread settings)
     args.saved = []  # files written so far, for the line after a Ctrl-C
     try:
         return args.run(args)

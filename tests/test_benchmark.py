@@ -88,3 +88,37 @@ def test_the_numpy_step_refuses_what_it_does_not_implement_by_name():
     net = sc.Network((1, 4, 4), [sc.Flatten(), sc.Dense(2, activation="softplus")], loss="mse")
     with pytest.raises(ValueError, match="softplus.*Dense 2"):
         NumpyStep(net)
+
+
+def test_rounds_are_interleaved_in_rotating_order():
+    from symcnn.benchmark import interleaved_rounds
+
+    calls = []
+    interleaved_rounds({name: (lambda name=name: calls.append(name)) for name in "abc"}, rounds=3, warmup=0)
+    assert calls == list("abc" "bca" "cab")
+
+
+def test_a_quick_benchmark_reports_the_machine_and_every_table_s_columns():
+    from symcnn import benchmark
+
+    results = benchmark.run_benchmarks(networks=("a", "d"), rounds=2, batch_rounds=1, batch_size=2,
+                                       build_repeats=1, sizes=(27,), sweep_rounds=1)
+    assert results["machine"][0].startswith("CPU: ") and "numpy" in results["machine"][1]
+    assert results["machine"][2].startswith("BLAS: ")
+    (_, step_headers, steps), (_, build_headers, builds), (_, sweep_headers, sweep) = results["tables"]
+    assert step_headers == ["network", "samples", "rounds", "symcnn net.step ms", "torch eager ms", "numpy ms",
+                            "symcnn/numpy", "symcnn/torch"]
+    assert [row[:3] for row in steps] == [["A", 1, 2], ["A", 2, 1], ["D", 1, 2], ["D", 2, 1]]
+    for row in steps:
+        assert all(" (±" in cell for cell in row[3:6]) and all(float(cell) > 0 for cell in row[6:])
+    assert build_headers[-1] == "build s" and [row[0] for row in builds] == ["A", "D"]
+    assert sweep_headers[:3] == ["image", "build cost", "build s"] and sweep[0][0] == "27x27"
+    assert float(sweep[0][-1]) > 0 and len(sweep[0]) == len(sweep_headers)
+
+
+def test_the_sweep_skips_a_size_the_build_budget_refuses_and_says_why():
+    from symcnn import benchmark
+
+    notes = []
+    row = benchmark.sweep_row(400, rounds=1, allow_slow_builds=False, notes=notes)
+    assert row[2] == "skipped" and "400x400 skipped" in notes[0] and "--allow-slow-builds" in notes[0]

@@ -10,6 +10,7 @@ import time
 import pytest
 
 import symcnn as sc
+from symcnn.benchmark import missing_one_thread_settings
 from tests.conftest import MNIST_DIRECTORY
 
 
@@ -143,11 +144,18 @@ def test_inspect_ledger():
     assert inspect_output("--what", "ledger").startswith("Chain-rule ledger of ∂L/∂w⁽³⁾[0,0,3,3]")
 
 
-def test_bench_prints_a_table():
-    result = run("bench", "--networks", "a", "--repeats", 3, "--no-unrolled")
+def test_bench_re_runs_itself_on_one_thread_and_prints_the_machine_and_its_tables():
+    result = run("bench", "--quick", "--networks", "a", "--rounds", 2, "--batch-rounds", 1, "--batch-size", 2,
+                 "--sizes")
     assert result.returncode == 0, result.stderr
+    if missing_one_thread_settings():  # the command was started without them
+        assert "symcnn bench: re-running with OMP_NUM_THREADS=1" in result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("| network |") and lines[2].startswith("| A |")
+    assert lines[0].startswith("CPU: ") and "OPENBLAS_NUM_THREADS=1" in lines[3] and "torch 1;" in lines[3]
+    tables = [line for line in lines if line.startswith("| ")]
+    assert tables[0].startswith("| network | samples | rounds | symcnn net.step ms |")
+    assert [line.split(" | ")[:2] for line in tables if line.startswith("| A |")] == [["| A", "1"], ["| A", "2"],
+                                                                                      ["| A", "12,983"]]
 
 
 @pytest.mark.parametrize("command, arguments", [

@@ -64,10 +64,11 @@ def test_benchmark_progress_counts_every_measurement(capsys, progress_on):
     pytest.importorskip("torch")
     from symcnn.benchmark import run_benchmarks
 
-    results = run_benchmarks(networks=("a",), repeats=2, include_unrolled=False, progress=progress_on)
-    assert results["rows"][0][0] == "A"
+    results = run_benchmarks(networks=("a",), rounds=1, batch_rounds=1, batch_size=2, build_repeats=1, sizes=(27,),
+                             sweep_rounds=1, progress=progress_on)
+    assert results["tables"][0][2][0][0] == "A"
     err = capsys.readouterr().err
-    assert ("3/3" in err.splitlines()[-1]) if progress_on else err == ""
+    assert ("4/4" in err.splitlines()[-1]) if progress_on else err == ""  # build, 1 image, batch, one size
 
 
 def test_a_long_build_shows_its_progress_layer_by_layer(monkeypatch, capsys):
