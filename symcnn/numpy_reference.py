@@ -3,9 +3,9 @@
 Written independently of symcnn's evaluator: it reads only the network's layer descriptions,
 its loss name and its parameters, and runs forward, backward and an SGD update the way a careful
 person writes them in NumPy. Gather indices are computed once per (batch size, layer), buffers
-are allocated once, every convolution and dense layer is one (batched) matmul forward and one per
-gradient, and all parameters live in one flat buffer updated by one in-place axpy. Feature maps
-are (N, C, H, W) as in PyTorch.
+are allocated once, every convolution and dense layer is one matmul over the whole batch forward and
+one per gradient, and all parameters live in one flat buffer updated by one in-place axpy. Inside the step
+feature maps are (C, N, H, W), so that a convolution of the whole batch is one matmul.
 
 >>> import numpy as np, symcnn as sc
 >>> net = sc.presets.network_a()
@@ -39,36 +39,34 @@ def _log_softmax(z):
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-def _window_index(channels, height, width, kernel, stride, out_h, out_w):
-    """(channels * kh * kw, out_h * out_w) flat indices into one (channels, height, width) map:
-    row (c, u, v), column (i, j) reads x[c, s_h i + u, s_w j + v]."""
+def _window_index(maps, batch, height, width, kernel, stride, out_h, out_w):
+    """(maps kh kw, batch out_h out_w) flat indices into a (maps, batch, height, width) array:
+    row (c, u, v), column (n, i, j) reads x[c, n, s_h i + u, s_w j + v]."""
     (kh, kw), (sh, sw) = kernel, stride
-    c, u, v = np.meshgrid(np.arange(channels), np.arange(kh), np.arange(kw), indexing="ij")
-    i, j = np.meshgrid(np.arange(out_h), np.arange(out_w), indexing="ij")
-    rows = (c * height * width + u * width + v).reshape(-1, 1)
-    columns = (sh * i * width + sw * j).reshape(1, -1)
+    c, u, v = np.meshgrid(np.arange(maps), np.arange(kh), np.arange(kw), indexing="ij")
+    n, i, j = np.meshgrid(np.arange(batch), np.arange(out_h), np.arange(out_w), indexing="ij")
+    rows = (c * batch * height * width + u * width + v).reshape(-1, 1)
+    columns = (n * height * width + sh * i * width + sw * j).reshape(1, -1)
     return rows + columns
 
 
 class _Conv:
-    """z = W cols (+ b) with cols the (N, C kh kw, P) im2col of the zero-padded input."""
+    """z = W cols (+ b): one matmul over the whole batch, cols the (C kh kw, N P) im2col of the
+    zero-padded input; the transposed pass scatters W^T dz back by ``np.bincount``."""
 
     def __init__(self, layer, input_shape, output_shape, batch, needs_input_gradient):
-        self.layer, self.batch = layer, batch
+        self.layer = layer
         channels, height, width = input_shape
-        (ph, pw), self.padded_shape = layer.padding, (channels, height + 2 * layer.padding[0],
-                                                      width + 2 * layer.padding[1])
+        (ph, pw) = layer.padding
+        self.padded = np.zeros((channels, batch, height + 2 * ph, width + 2 * pw))
         self.crop = (slice(None), slice(None), slice(ph, ph + height), slice(pw, pw + width))
-        self.padded = np.zeros((batch, *self.padded_shape))
         filters, out_h, out_w = output_shape
-        self.index = _window_index(*self.padded_shape, layer.kernel_size, layer.stride, out_h, out_w)
-        self.cols = np.empty((batch, *self.index.shape))
-        self.z = np.empty((batch, filters, out_h * out_w))
-        self.output_shape, self.channels = output_shape, channels
-        if needs_input_gradient:  # scatter target of every gathered entry, batch offsets included
-            per_sample = int(np.prod(self.padded_shape))
-            self.scatter = (self.index[None] + per_sample * np.arange(batch)[:, None, None]).reshape(-1)
-            self.scatter_size = batch * per_sample
+        self.index = _window_index(channels, batch, *self.padded.shape[2:], layer.kernel_size, layer.stride,
+                                   out_h, out_w)
+        self.scatter = self.index.reshape(-1)
+        self.cols, self.dcols = np.empty(self.index.shape), np.empty(self.index.shape)
+        self.z = np.empty((filters, batch * out_h * out_w))
+        self.output_shape, self.channels = (filters, batch, out_h, out_w), channels
 
     def matrix(self, weight):
         # a channel-shared kernel is the same kernel for every input channel (not factored here)
@@ -77,64 +75,60 @@ class _Conv:
         return weight.reshape(weight.shape[0], -1)
 
     def forward(self, x, weight, bias):
-        padded = self.padded
-        padded[self.crop] = x
-        np.take(padded.reshape(self.batch, -1), self.index, axis=1, out=self.cols)
+        self.padded[self.crop] = x
+        np.take(self.padded.reshape(-1), self.index, out=self.cols)
         np.matmul(self.matrix(weight), self.cols, out=self.z)
         if bias is not None:
             self.z += bias[:, None]
-        return self.z.reshape(self.batch, *self.output_shape)
+        return self.z.reshape(self.output_shape)
 
     def backward(self, dz, weight, weight_gradient, bias_gradient, needs_input_gradient):
         dz = dz.reshape(self.z.shape)
-        gradient = np.tensordot(dz, self.cols, axes=([0, 2], [0, 2]))  # (F, C kh kw)
+        gradient = dz @ self.cols.T  # (F, C kh kw)
         if self.layer.shared_channels:  # the one kernel collects the gradient of every channel
             gradient = gradient.reshape(gradient.shape[0], self.channels, -1).sum(axis=1)
         weight_gradient[...] = gradient.reshape(weight_gradient.shape)
         if bias_gradient is not None:
-            bias_gradient[...] = dz.sum(axis=(0, 2))
+            bias_gradient[...] = dz.sum(axis=1)
         if not needs_input_gradient:
             return None
-        dcols = np.matmul(self.matrix(weight).T, dz)
-        dpadded = np.bincount(self.scatter, weights=dcols.reshape(-1), minlength=self.scatter_size)
-        return dpadded.reshape(self.batch, *self.padded_shape)[self.crop]
+        np.matmul(self.matrix(weight).T, dz, out=self.dcols)
+        dpadded = np.bincount(self.scatter, weights=self.dcols.reshape(-1), minlength=self.padded.size)
+        return dpadded.reshape(self.padded.shape)[self.crop]
 
 
 class _Pool:
     """Max (first maximum of each window gets the gradient) or average over gathered windows."""
 
     def __init__(self, layer, input_shape, output_shape, batch, needs_input_gradient):
-        self.layer, self.batch, self.input_shape, self.output_shape = layer, batch, input_shape, output_shape
+        self.layer = layer
         channels, height, width = input_shape
         _, out_h, out_w = output_shape
-        window = _window_index(1, height, width, layer.size, layer.stride, out_h, out_w)  # (S, P)
+        self.input_shape, self.output_shape = (channels, batch, height, width), (channels, batch, out_h, out_w)
+        # every (channel, sample) map alike: (S, P) window indices into one map, then one row per output
+        window = _window_index(1, 1, height, width, layer.size, layer.stride, out_h, out_w)
         self.area = window.shape[0]
-        # (C P, S): for channel c and output p, the flat input indices of its window
-        self.index = (window.T[None] + height * width * np.arange(channels)[:, None, None]).reshape(-1, self.area)
-        self.windows = np.empty((batch, *self.index.shape))
-        self.per_sample = channels * height * width
-        self.offsets = self.per_sample * np.arange(batch)[:, None]
-        self.rows = np.arange(self.index.shape[0])[None]
+        self.index = (window.T[None] + height * width * np.arange(channels * batch)[:, None, None]
+                      ).reshape(-1, self.area)
+        self.windows = np.empty(self.index.shape)
+        self.rows = np.arange(self.index.shape[0])
+        self.size = channels * batch * height * width
 
     def forward(self, x, weight=None, bias=None):
-        np.take(x.reshape(self.batch, -1), self.index, axis=1, out=self.windows)
+        np.take(x.reshape(-1), self.index, out=self.windows)
         if self.layer.mode == "max":
-            self.first = np.argmax(self.windows, axis=2)
-            z = np.take_along_axis(self.windows, self.first[..., None], axis=2)[..., 0]
+            self.first = np.argmax(self.windows, axis=1)
+            z = self.windows[self.rows, self.first]
         else:
-            z = self.windows.mean(axis=2)
-        return z.reshape(self.batch, *self.output_shape)
+            z = self.windows.mean(axis=1)
+        return z.reshape(self.output_shape)
 
     def backward(self, dz, weight, weight_gradient, bias_gradient, needs_input_gradient):
-        dz = dz.reshape(self.batch, -1)
-        if self.layer.mode == "max":
-            chosen = self.index[self.rows, self.first]  # (N, C P): the input index of each window's first max
-            targets, weights = (chosen + self.offsets).reshape(-1), dz.reshape(-1)
+        if self.layer.mode == "max":  # the input index of each window's first maximum
+            targets, weights = self.index[self.rows, self.first], dz.reshape(-1)
         else:
-            targets = (self.index[None] + self.offsets[..., None]).reshape(-1)
-            weights = np.repeat(dz.reshape(-1) / self.area, self.area)
-        gradient = np.bincount(targets, weights=weights, minlength=self.batch * self.per_sample)
-        return gradient.reshape(self.batch, *self.input_shape)
+            targets, weights = self.index.reshape(-1), np.repeat(dz.reshape(-1) / self.area, self.area)
+        return np.bincount(targets, weights=weights, minlength=self.size).reshape(self.input_shape)
 
 
 class _Dense:
@@ -158,14 +152,21 @@ class _Dense:
 
 
 class _Flatten:
+    """(C, N, H, W) maps to (N, C H W) rows in PyTorch's channel-major order, and back."""
+
     def __init__(self, layer, input_shape, output_shape, batch, needs_input_gradient):
-        self.input_shape, self.batch = input_shape, batch
+        self.sample_shape, self.batch = (batch, *input_shape), batch
 
     def forward(self, x, weight=None, bias=None):
-        return x.reshape(self.batch, -1)
+        return x.reshape(self.batch, -1) if x.ndim == 2 else _swap_samples_and_channels(x).reshape(self.batch, -1)
 
     def backward(self, dz, weight, weight_gradient, bias_gradient, needs_input_gradient):
-        return dz.reshape(self.batch, *self.input_shape)
+        return dz if len(self.sample_shape) == 2 else _swap_samples_and_channels(dz.reshape(self.sample_shape))
+
+
+def _swap_samples_and_channels(maps):
+    """(N, C, H, W) <-> (C, N, H, W), contiguous; the second is every feature map's layout inside the step."""
+    return np.ascontiguousarray(maps.transpose(1, 0, 2, 3))
 
 
 _KERNELS = {"conv": _Conv, "pool": _Pool, "dense": _Dense, "flatten": _Flatten}
@@ -276,7 +277,7 @@ class NumpyStep:
     def loss_and_gradients(self, x, targets):
         """(mean loss, {key: gradient}) at the current parameters for a (N, C, H, W) batch and (N, K)
         targets; the gradients are views into one buffer, overwritten by the next call."""
-        plan, a, cache, last = self._plan(len(x)), x, [], self.last
+        plan, a, cache, last = self._plan(len(x)), _swap_samples_and_channels(x), [], self.last
         for position, (layer, kernel, (weight_key, bias_key)) in enumerate(zip(self.layers[:last + 1], plan,
                                                                                 self.keys)):
             z = kernel.forward(a, self.params.get(weight_key), self.params.get(bias_key))
@@ -287,9 +288,9 @@ class NumpyStep:
             else:
                 a = z
                 cache.append(None)
-        loss, delta = loss_and_logit_gradient(self.loss_name, self.last_activation, a.reshape(len(x), -1),
-                                              targets)
-        delta = delta.reshape(a.shape)
+        logits = a if a.ndim == 2 else _swap_samples_and_channels(a).reshape(len(x), -1)
+        loss, delta = loss_and_logit_gradient(self.loss_name, self.last_activation, logits, targets)
+        delta = delta if a.ndim == 2 else _swap_samples_and_channels(delta.reshape(a.shape[1], a.shape[0], *a.shape[2:]))
         for position in range(last, -1, -1):
             layer, kernel, (weight_key, bias_key) = self.layers[position], plan[position], self.keys[position]
             if cache[position] is not None:

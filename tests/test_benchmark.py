@@ -56,6 +56,9 @@ SMALL_NETWORKS = {
         (3, 7, 7), [sc.Conv2D(4, 2, padding=(1, 0), activation="relu"), sc.MaxPool2D(3, stride=2),
                     sc.Flatten(), sc.Dense(3, activation="softmax")], "mse",
         lambda n: RNG.random((n, 3))),
+    "a convolution as the last layer, sigmoid mse": (
+        (2, 5, 6), [sc.Conv2D(3, 3, padding=1, activation="relu"), sc.Conv2D(2, 3, stride=2, activation="sigmoid")],
+        "mse", lambda n: RNG.random((n, 8))),
     "relu dense into cross-entropy": (
         (1, 5, 5), [sc.Flatten(), sc.Dense(6, activation="relu"), sc.Dense(4, activation="softmax")],
         "cross_entropy", lambda n: RNG.integers(0, 4, n)),
