@@ -105,9 +105,9 @@ def quartiles(values) -> tuple[float, float, float]:
 
 
 def _cell(seconds, scale: float = 1e3, digits: int = 3) -> str:
-    """'median (IQR width)' in ms (``scale`` 1e3) or s (``scale`` 1)."""
+    """'median (IQR q3 - q1)' in ms (``scale`` 1e3) or s (``scale`` 1)."""
     median, q1, q3 = quartiles(np.asarray(seconds) * scale)
-    return f"{median:.{digits}f} (±{(q3 - q1) / 2:.{digits}f})"
+    return f"{median:.{digits}f} (IQR {q3 - q1:.{digits}f})"
 
 
 def _ratio(numerator, denominator) -> str:
@@ -232,7 +232,7 @@ def run_benchmarks(networks=("a", "b", "c", "d"), rounds=FULL["rounds"], batch_r
     finally:
         if limiter is not None:
             limiter.restore_original_limits()
-    tables = [("Training step, ms: median (± half the interquartile range), interleaved rounds", STEP_HEADERS,
+    tables = [("Training step, ms: median (interquartile range), rounds interleaved", STEP_HEADERS,
                step_rows),
               ("Build (Network construction), s", BUILD_HEADERS, build_rows),
               ("Image-size sweep: A-like network (sigmoid convs 3, 5, 7 + dense 1, bce), one image",

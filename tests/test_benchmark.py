@@ -113,7 +113,7 @@ def test_a_quick_benchmark_reports_the_machine_and_every_table_s_columns():
                             "symcnn/numpy", "symcnn/torch"]
     assert [row[:3] for row in steps] == [["A", 1, 2], ["A", 2, 1], ["D", 1, 2], ["D", 2, 1]]
     for row in steps:
-        assert all(" (±" in cell for cell in row[3:6]) and all(float(cell) > 0 for cell in row[6:])
+        assert all(" (IQR " in cell for cell in row[3:6]) and all(float(cell) > 0 for cell in row[6:])
     assert build_headers[-1] == "build s" and [row[0] for row in builds] == ["A", "D"]
     assert sweep_headers[:3] == ["image", "build cost", "build s"] and sweep[0][0] == "27x27"
     assert float(sweep[0][-1]) > 0 and len(sweep[0]) == len(sweep_headers)
