@@ -17,6 +17,8 @@ True
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 #: (activation of z, its derivative from a and z) for the hidden layers' built-in activations.
@@ -52,21 +54,52 @@ def _window_index(maps, batch, height, width, kernel, stride, out_h, out_w):
 
 class _Conv:
     """z = W cols (+ b): one matmul over the whole batch, cols the (C kh kw, N P) im2col of the
-    zero-padded input; the transposed pass scatters W^T dz back by ``np.bincount``."""
+    zero-padded input, copied from a strided view. The transposed pass (W^T dz back onto the input)
+    is one ``np.bincount`` through the gather index or kh kw shifted adds, whichever ``transposed_pass``
+    names; None measures both once and keeps the faster."""
 
-    def __init__(self, layer, input_shape, output_shape, batch, needs_input_gradient):
+    def __init__(self, layer, input_shape, output_shape, batch, needs_input_gradient, transposed_pass=None):
         self.layer = layer
         channels, height, width = input_shape
-        (ph, pw) = layer.padding
+        (ph, pw), (kh, kw), (sh, sw) = layer.padding, layer.kernel_size, layer.stride
         self.padded = np.zeros((channels, batch, height + 2 * ph, width + 2 * pw))
         self.crop = (slice(None), slice(None), slice(ph, ph + height), slice(pw, pw + width))
         filters, out_h, out_w = output_shape
-        self.index = _window_index(channels, batch, *self.padded.shape[2:], layer.kernel_size, layer.stride,
-                                   out_h, out_w)
-        self.scatter = self.index.reshape(-1)
-        self.cols, self.dcols = np.empty(self.index.shape), np.empty(self.index.shape)
+        stride_c, stride_n, stride_h, stride_w = self.padded.strides
+        # windows[c, u, v, n, i, j] = padded[c, n, sh i + u, sw j + v], a view (nothing copied)
+        self.windows = np.lib.stride_tricks.as_strided(
+            self.padded, (channels, kh, kw, batch, out_h, out_w),
+            (stride_c, stride_h, stride_w, stride_n, sh * stride_h, sw * stride_w), writeable=False)
+        self.cols, self.dcols = np.empty((channels * kh * kw, batch * out_h * out_w)), None
         self.z = np.empty((filters, batch * out_h * out_w))
         self.output_shape, self.channels = (filters, batch, out_h, out_w), channels
+        self.shifts = [(u, v, (slice(None), slice(None), slice(u, u + sh * (out_h - 1) + 1, sh),
+                               slice(v, v + sw * (out_w - 1) + 1, sw))) for u in range(kh) for v in range(kw)]
+        if needs_input_gradient:
+            self.scatter = _window_index(channels, batch, *self.padded.shape[2:], layer.kernel_size, layer.stride,
+                                         out_h, out_w).reshape(-1)
+            self.dcols = np.empty(self.cols.shape)
+            self.transposed_pass = transposed_pass or self._faster_transposed_pass()
+
+    def _faster_transposed_pass(self):
+        timings = {}
+        for name in ("bincount", "shifted"):
+            started = time.perf_counter()
+            for _ in range(3):
+                self._scatter(name)
+            timings[name] = time.perf_counter() - started
+        return min(timings, key=timings.get)
+
+    def _scatter(self, transposed_pass):
+        """The input gradient from ``self.dcols``: every gathered entry added back where it was read."""
+        if transposed_pass == "bincount":
+            gradient = np.bincount(self.scatter, weights=self.dcols.reshape(-1), minlength=self.padded.size)
+            return gradient.reshape(self.padded.shape)
+        gradient = np.zeros(self.padded.shape)
+        dcols = self.dcols.reshape(self.windows.shape)
+        for u, v, shifted in self.shifts:
+            gradient[shifted] += dcols[:, u, v]
+        return gradient
 
     def matrix(self, weight):
         # a channel-shared kernel is the same kernel for every input channel (not factored here)
@@ -76,7 +109,7 @@ class _Conv:
 
     def forward(self, x, weight, bias):
         self.padded[self.crop] = x
-        np.take(self.padded.reshape(-1), self.index, out=self.cols)
+        np.copyto(self.cols.reshape(self.windows.shape), self.windows)
         np.matmul(self.matrix(weight), self.cols, out=self.z)
         if bias is not None:
             self.z += bias[:, None]
@@ -93,8 +126,7 @@ class _Conv:
         if not needs_input_gradient:
             return None
         np.matmul(self.matrix(weight).T, dz, out=self.dcols)
-        dpadded = np.bincount(self.scatter, weights=self.dcols.reshape(-1), minlength=self.padded.size)
-        return dpadded.reshape(self.padded.shape)[self.crop]
+        return self._scatter(self.transposed_pass)[self.crop]
 
 
 class _Pool:
@@ -230,9 +262,14 @@ class NumpyStep:
 
     Parameters: ``net`` a :class:`symcnn.Network` of built-in layers, activations and losses
     (bce, cross_entropy, mse); its parameters are copied once, at construction.
+    ``transposed_pass`` of every convolution: ``"bincount"``, ``"shifted"`` (kh kw shifted adds)
+    or None, which times both once per layer and batch size and keeps the faster.
     """
 
-    def __init__(self, net):
+    def __init__(self, net, transposed_pass=None):
+        if transposed_pass not in (None, "bincount", "shifted"):
+            raise ValueError(f"transposed_pass must be None, 'bincount' or 'shifted', got {transposed_pass!r}")
+        self.transposed_pass = transposed_pass
         self.layers, self.loss_name, self.input_shape = list(net.layers), net.loss_name, net.input_shape
         numbered = [layer for layer in self.layers if layer.kind != "flatten"]
         for layer in numbered:
@@ -269,7 +306,9 @@ class NumpyStep:
     def _plan(self, batch):
         """The layer kernels for ``batch`` samples: indices and buffers made once per batch size."""
         if batch not in self._plans:
-            self._plans[batch] = [_KERNELS[layer.kind](layer, shape, output_shape, batch, position > 0)
+            options = {"conv": {"transposed_pass": self.transposed_pass}}
+            self._plans[batch] = [_KERNELS[layer.kind](layer, shape, output_shape, batch, position > 0,
+                                                       **options.get(layer.kind, {}))
                                   for position, (layer, (shape, output_shape)) in
                                   enumerate(zip(self.layers, self.shapes))]
         return self._plans[batch]

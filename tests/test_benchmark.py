@@ -12,8 +12,8 @@ from reference import assert_matches_torch  # noqa: E402  (needs torch)
 RNG = np.random.default_rng(11)
 
 
-def _numpy_loss_and_gradients(net):
-    step = NumpyStep(net)
+def _numpy_loss_and_gradients(net, transposed_pass):
+    step = NumpyStep(net, transposed_pass)
 
     def loss_and_gradients(x, y):
         batch, _ = net.as_batch(x)
@@ -32,14 +32,15 @@ PRESET_DATA = {
 
 @pytest.mark.parametrize("name", sorted(PRESET_DATA))
 @pytest.mark.parametrize("count", [1, 3])
-def test_the_numpy_step_of_every_preset_equals_pytorch(name, count):
+@pytest.mark.parametrize("transposed_pass", ["bincount", "shifted"])
+def test_the_numpy_step_of_every_preset_equals_pytorch(name, count, transposed_pass):
     net = sc.presets.get(name)
     images, labels = PRESET_DATA[name]
     x, y = images(count), labels(count)
     if count == 1:
         x, y = x[0], y[0]
     assert_matches_torch(net, x, y, forward_rtol=1e-12, gradient_rtol=1e-9,
-                         loss_and_gradients=_numpy_loss_and_gradients(net))
+                         loss_and_gradients=_numpy_loss_and_gradients(net, transposed_pass))
 
 
 SMALL_NETWORKS = {
@@ -66,12 +67,13 @@ SMALL_NETWORKS = {
 
 
 @pytest.mark.parametrize("case", sorted(SMALL_NETWORKS))
-def test_the_numpy_step_of_small_networks_equals_pytorch(case):
+@pytest.mark.parametrize("transposed_pass", ["bincount", "shifted"])
+def test_the_numpy_step_of_small_networks_equals_pytorch(case, transposed_pass):
     input_shape, layers, loss, targets = SMALL_NETWORKS[case]
     net = sc.Network(input_shape, layers, loss=loss, seed=3)
     x = RNG.normal(size=(4, *input_shape))
     assert_matches_torch(net, x, targets(4), forward_rtol=1e-12, gradient_rtol=1e-9,
-                         loss_and_gradients=_numpy_loss_and_gradients(net))
+                         loss_and_gradients=_numpy_loss_and_gradients(net, transposed_pass))
 
 
 def test_the_numpy_step_updates_its_own_parameters_by_sgd_and_leaves_the_network_alone():
