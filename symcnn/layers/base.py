@@ -131,6 +131,8 @@ class Layer:
 
     kind = "layer"
     has_parameters = False
+    #: whether the layer has a weighted sum z before its activation a (conv, dense)
+    has_weighted_sum = False
     activation = None
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -44,6 +44,7 @@ class Conv2D(Layer):
 
     kind = "conv"
     has_parameters = True
+    has_weighted_sum = True
 
     def __init__(self, filters, kernel_size, stride=1, padding=0, bias=True, activation=None,
                  shared_channels=False, init="glorot_uniform", bias_init="zeros"):

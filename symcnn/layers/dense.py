@@ -25,6 +25,7 @@ class Dense(Layer):
 
     kind = "dense"
     has_parameters = True
+    has_weighted_sum = True
 
     def __init__(self, units, bias=True, activation=None, init="glorot_uniform", bias_init="zeros"):
         name = "Dense"
