@@ -36,7 +36,7 @@ import sympy
 
 from . import chainrule
 from .differentiate import derive_template, local_partials, partials_of
-from .functions import ELEMENTARY_FUNCTIONS, FirstMax, expand_definitions
+from .functions import ELEMENTARY_FUNCTIONS, expand_definitions
 from .layers import ALPHA, ZETA
 from .losses import loss_of_logits, output_probabilities
 
@@ -69,31 +69,6 @@ def _expand_nested(expressions):
     return expand_definitions(expressions)
 
 
-def _check_affine_structure(node):
-    """Confirm from the derived partials that z = sum_k omega_k xi_k (+ beta)."""
-    template = derive_template(node.template)
-    partials = template.partials["weighted_sum"]
-    linear = all(partials[omega] == xi and partials[xi] == omega
-                 for omega, xi in zip(template.kernel.flat, template.patch.flat))
-    if template.bias is not None:
-        linear = linear and partials[template.bias] == 1
-    if not linear:
-        raise NotImplementedError(f"{node.name}: the fast path compiles weighted sums only")
-
-
-def _check_pool_structure(node):
-    """Confirm from the derived partials which routing a pooling layer's backward pass needs."""
-    template = derive_template(node.template)
-    window = list(template.patch.flat)
-    partials = [template.partials["output"][xi] for xi in window]
-    if node.layer.mode == "avg" and all(p == sympy.Rational(1, len(window)) for p in partials):
-        return
-    if node.layer.mode == "max" and all(p.func is FirstMax and p.args[0] == k
-                                        for k, p in enumerate(partials)):
-        return
-    raise NotImplementedError(f"{node.name}: pooling partials of an unexpected form")
-
-
 class _Activation:
     """Compiled alpha(zeta) and d alpha / d zeta (in zeta and alpha), from the template."""
 
@@ -112,170 +87,6 @@ class _Activation:
         if self.identity:
             return upstream
         return upstream * self.derivative(z, a)
-
-
-class _WindowIndex:
-    """Where every window entry of a layer sits in its flattened channels-last input.
-
-    ``index[p, k]`` is the flat position of input x[c, s i + u - pad, s j + v - pad] for output
-    position p = (i, j) and window entry k = (c, u, v), or ``size`` (an appended zero) where
-    the window reaches into the zero padding. Gathering with it is im2col in one call;
-    ``np.bincount`` over it sums gradients back onto the inputs in one call.
-    """
-
-    def __init__(self, input_shape, window, stride, padding):
-        channels, height, width = input_shape
-        (kh, kw), (sh, sw), (ph, pw) = window, stride, padding
-        out_h, out_w = (height + 2 * ph - kh) // sh + 1, (width + 2 * pw - kw) // sw + 1
-        i, j, c, u, v = np.ix_(range(out_h), range(out_w), range(channels), range(kh), range(kw))
-        row, col = sh * i + u - ph, sw * j + v - pw
-        inside = (row >= 0) & (row < height) & (col >= 0) & (col < width)
-        self.size = channels * height * width
-        flat = np.where(inside, (row * width + col) * channels + c, self.size)
-        self.index = flat.reshape(out_h * out_w, channels * kh * kw)
-        self.padded = not inside.all()
-        self.output_grid = (out_h, out_w)
-        self.input_shape = (height, width, channels)
-        self._batch_index = {}
-
-    def gather(self, x):
-        """(N, H, W, C) -> (N, positions, window entries)."""
-        flat = x.reshape(x.shape[0], -1)
-        if self.padded:
-            flat = np.concatenate([flat, np.zeros((len(flat), 1))], axis=1)
-        return np.take(flat, self.index, axis=1)
-
-    def scatter(self, window_values):
-        """(N, positions, window entries) summed back onto (N, H, W, C); padding dropped."""
-        n = window_values.shape[0]
-        if n not in self._batch_index:  # sample n's entries go to bins n*(size + 1) + index
-            offsets = np.arange(n)[:, None] * (self.size + 1)
-            self._batch_index[n] = (self.index.reshape(1, -1) + offsets).ravel()
-        sums = np.bincount(self._batch_index[n], weights=window_values.ravel(), minlength=n * (self.size + 1))
-        return sums.reshape(n, self.size + 1)[:, :self.size].reshape(n, *self.input_shape)
-
-
-class _ConvKernel:
-    """Conv layer: im2col contraction for z, lambdified activation, contractions back."""
-
-    def __init__(self, node, needs_input_gradient):
-        _check_affine_structure(node)
-        layer = node.layer
-        self.keys = node.parameter_keys()
-        self.kernel_size = layer.kernel_size
-        self.shared = layer.shared_channels
-        self.channels = node.input_shape[0]
-        self.windows = _WindowIndex(node.input_shape, layer.kernel_size, layer.stride, layer.padding)
-        self.activation = None if node.layer.activation == "softmax" else _Activation(node.template)
-        self.needs_input_gradient = needs_input_gradient
-
-    def _kernel_matrix(self, weight):
-        filters = weight.shape[0]
-        if self.shared:  # one kernel per filter, repeated along the input channels
-            weight = np.broadcast_to(weight, (filters, self.channels, *self.kernel_size))
-        return weight.reshape(filters, -1)
-
-    def forward(self, x, params):
-        columns = self.windows.gather(x)  # (N, positions, (c, u, v))
-        n = columns.shape[0]
-        columns = columns.reshape(-1, columns.shape[2])
-        weight = params[self.keys["weight"]]
-        z = columns @ self._kernel_matrix(weight).T
-        if "bias" in self.keys:
-            z += params[self.keys["bias"]]
-        return z.reshape(n, *self.windows.output_grid, weight.shape[0]), columns
-
-    def backward(self, dz, columns, params, gradients):
-        weight = params[self.keys["weight"]]
-        filters = weight.shape[0]
-        dz_rows = dz.reshape(-1, filters)
-        # dL/dw[f,c,u,v] = sum over positions of dL/dz[f,i,j] * x[c, s i + u, s j + v]
-        weight_gradient = (dz_rows.T @ columns).reshape(filters, self.channels, *self.kernel_size)
-        if self.shared:  # a shared weight's gradient is the sum over the channels it serves
-            weight_gradient = weight_gradient.sum(axis=1, keepdims=True)
-        gradients[self.keys["weight"]] = weight_gradient
-        if "bias" in self.keys:
-            gradients[self.keys["bias"]] = dz_rows.sum(axis=0)
-        if not self.needs_input_gradient:
-            return None
-        # dL/dx[c,r,q] = sum over the windows holding x[c,r,q] of dL/dz * w at that entry
-        window_gradient = dz_rows @ self._kernel_matrix(weight)
-        return self.windows.scatter(window_gradient.reshape(dz.shape[0], -1, window_gradient.shape[1]))
-
-
-class _DenseKernel:
-    """Dense layer: z = x W^T + b as one matrix product; the same contraction backwards."""
-
-    def __init__(self, node, needs_input_gradient):
-        _check_affine_structure(node)
-        self.keys = node.parameter_keys()
-        self.activation = None if node.layer.activation == "softmax" else _Activation(node.template)
-        self.needs_input_gradient = needs_input_gradient
-
-    def forward(self, x, params):
-        z = x @ params[self.keys["weight"]].T
-        if "bias" in self.keys:
-            z += params[self.keys["bias"]]
-        return z, (x,)
-
-    def backward(self, dz, cache, params, gradients):
-        (x,) = cache
-        gradients[self.keys["weight"]] = dz.T @ x  # sum over the batch of dL/dz_k x_n
-        if "bias" in self.keys:
-            gradients[self.keys["bias"]] = dz.sum(axis=0)
-        return dz @ params[self.keys["weight"]] if self.needs_input_gradient else None
-
-
-class _PoolKernel:
-    """Pooling: window maximum (gradient to the first maximum) or mean (gradient spread)."""
-
-    activation = None
-
-    def __init__(self, node, needs_input_gradient):
-        _check_pool_structure(node)
-        self.mode = node.layer.mode
-        channels = node.input_shape[0]
-        self.area = node.layer.size[0] * node.layer.size[1]
-        # one window per (position, channel): pool each channel as its own 1-channel map
-        self.windows = _WindowIndex(node.input_shape, node.layer.size, node.layer.stride, (0, 0))
-        self.channels = channels
-        self.needs_input_gradient = needs_input_gradient
-
-    def forward(self, x, params):
-        columns = self.windows.gather(x)  # (N, positions, (c, u, v))
-        n, positions, _ = columns.shape
-        windows = columns.reshape(n, positions, self.channels, self.area)
-        if self.mode == "max":
-            first_max = windows.argmax(axis=-1)[..., None]
-            pooled = np.take_along_axis(windows, first_max, axis=-1)[..., 0]
-        else:
-            first_max, pooled = None, windows.mean(axis=-1)
-        return pooled.reshape(n, *self.windows.output_grid, self.channels), first_max
-
-    def backward(self, upstream, first_max, params, gradients):
-        if not self.needs_input_gradient:
-            return None
-        n = upstream.shape[0]
-        upstream = upstream.reshape(n, -1, self.channels, 1)
-        if self.mode == "max":  # d max / d x_k = 1 for the first maximal entry, else 0
-            spread = np.zeros((*upstream.shape[:3], self.area))
-            np.put_along_axis(spread, first_max, upstream, axis=-1)
-        else:  # d mean / d x_k = 1 / area
-            spread = np.broadcast_to(upstream / self.area, (*upstream.shape[:3], self.area))
-        return self.windows.scatter(spread.reshape(n, upstream.shape[1], -1))
-
-
-class _FlattenKernel:
-    """Channels-last maps to PyTorch's channel-major flat order, and back."""
-
-    activation = None
-
-    def forward(self, x, params):
-        return x.transpose(0, 3, 1, 2).reshape(x.shape[0], -1), x.shape
-
-    def backward(self, upstream, cache, params, gradients):
-        n, h, w, c = cache
-        return upstream.reshape(n, c, h, w).transpose(0, 2, 3, 1)
 
 
 class _Head:
@@ -306,9 +117,6 @@ class _Head:
         return np.stack(np.broadcast_arrays(*columns), axis=1).reshape(logits.shape)
 
 
-_KERNELS = {"conv": _ConvKernel, "dense": _DenseKernel, "pool": _PoolKernel}
-
-
 class CompiledNetwork:
     """The fast evaluator: forward, gradient and update passes of a :class:`SymbolicGraph`.
 
@@ -320,11 +128,12 @@ class CompiledNetwork:
         self.graph = graph
         self.layers = []
         for index, node in enumerate(graph.nodes):
-            if node.number is None:
-                self.layers.append(_FlattenKernel())
-            else:
-                # the first layer's inputs are pixels: training never needs their gradient
-                self.layers.append(_KERNELS[node.layer.kind](node, needs_input_gradient=index > 0 or input_gradient))
+            template = derive_template(node.template) if node.template is not None else None
+            # the first layer's inputs are pixels: training never needs their gradient
+            kernel = node.layer.kernel(node, template, needs_input_gradient=index > 0 or input_gradient)
+            if template is not None and template.weighted_sum is not None and node.layer.activation != "softmax":
+                kernel.activation = _Activation(template)  # the nonlinear part, lambdified here
+            self.layers.append(kernel)
         self.head = _Head(graph)
         weight, gradient, rate = sympy.symbols("w g eta")
         self.update = compile_expressions([weight, gradient, rate], weight - rate * gradient)

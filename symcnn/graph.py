@@ -70,7 +70,7 @@ def estimated_build_cost(input_shape, layers) -> tuple[int, int, int]:
         if not isinstance(layer, Flatten):
             outputs = math.prod(output_shape)
             parameters = sum(math.prod(size) for size in layer.parameter_shapes(shape).values())
-            scalars += outputs * (2 if layer.kind in ("conv", "dense") else 1) + parameters
+            scalars += outputs * (2 if layer.has_weighted_sum else 1) + parameters  # z and a, or a alone
             terms += layer.template_size(shape) + 1
             softmax += outputs ** 3 if layer.activation == "softmax" else 0
         shape = output_shape
@@ -154,7 +154,7 @@ class LayerNode:
     def output_at(self, position) -> sympy.Expr:
         """The layer's output scalar at ``position``, in the named scalars one step before it."""
         position = tuple(position)
-        if self.layer.kind == "pool":
+        if self.pre_activations is None:  # pooling: a is a function of the window itself
             return self.template.output.xreplace(self.substitution(position))
         if self.layer.activation == "softmax":
             return output_probabilities("softmax", list(self.pre_activations.flat))[position[0]]
@@ -227,7 +227,7 @@ class SymbolicGraph:
             node.weights = symbol_array(self.naming, "weight", number, shapes["weight"], dense)
         if "bias" in shapes:
             node.bias = symbol_array(self.naming, "bias", number, shapes["bias"], dense)
-        if layer.kind in ("conv", "dense"):
+        if layer.has_weighted_sum:
             node.pre_activations = symbol_array(self.naming, "pre_activation", number, output_shape)
         return node
 

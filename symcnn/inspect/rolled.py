@@ -19,13 +19,9 @@ from ..chainrule import gradient_expression
 from ..differentiate import derive_template, local_partials
 from ..display import display_math, rolled_latex, rolled_text
 from ..evaluate import compile_expressions
-from ..layers import ALPHA, ZETA
+from ..layers import ALPHA, INDEX, ZETA
 from ..naming import adjoint_symbol, make_symbol
 from ..roles import previous_layer, role_of
-
-
-#: Index variables of rolled forms: filter f, channel c, row i, column j, kernel u, v, unit k, input n, m.
-INDEX = {name: sympy.Symbol(name, integer=True) for name in "fcijuvknm"}
 
 
 class _ZeroOutside:
@@ -93,7 +89,7 @@ class _RolledLayer:
         self.index = index
         derive_template(node.template)  # cached: the template partials are derived once
         previous = previous_layer(graph, index)
-        f, c, i, j, u, v, k, n, m = (INDEX[name] for name in "fcijuvknm")
+        k, m = INDEX["k"], INDEX["m"]
 
         def base(kind, layer):
             return sympy.IndexedBase(make_symbol("symcnn", kind, layer, ()))
@@ -103,14 +99,11 @@ class _RolledLayer:
         self.arrays = {x_base: (node.inputs, lambda trace: trace.layer_input(index))}
         self.w_base = self.b_base = self.z_base = None
         self.a_base = self._add(base("activation", node.number), node.outputs, "activation")
-        layer, kind = node.layer, node.layer.kind
-        if kind == "pool":
-            self.position = (c, i, j)
-            (sh, sw) = layer.stride
-            window = {node.template.patch[e]: x_base[c, sh * i + e[0], sw * j + e[1]]
-                      for e in np.ndindex(*node.template.patch.shape)}
-            self.window = window
-            self.output = node.template.output.xreplace(window)
+        layer = node.layer
+        if node.pre_activations is None:  # pooling: a is the pooled window of its inputs
+            indexing = layer.rolled_indexing(node, x_base, None)
+            self.position, self.window = indexing.position, indexing.window
+            self.output = node.template.output.xreplace(self.window)
             return
         self.z_base = self._add(base("pre_activation", node.number), node.pre_activations, "pre_activation")
         self.g_base = self._add(sympy.IndexedBase(adjoint_symbol(self.a_base.label)),
@@ -118,19 +111,11 @@ class _RolledLayer:
         self.w_base = self._add(base("weight", node.number), node.weights, ("weight", node.name))
         if node.bias is not None:
             self.b_base = self._add(base("bias", node.number), node.bias, ("bias", node.name))
-        if kind == "conv":
-            self.position, self.unit = (f, i, j), f
-            (kh, kw), (sh, sw), (ph, pw) = layer.kernel_size, layer.stride, layer.padding
-            self.x_entry = x_base[c, sh * i + u - ph, sw * j + v - pw]
-            self.w_entry = self.w_base[f, 0 if layer.shared_channels else c, u, v]
-            self.summed = ((c, 0, node.input_shape[0] - 1), (u, 0, kh - 1), (v, 0, kw - 1))
-            # the weight's own indices fix the summation indices, except c for a shared kernel
-            self.weight_indices = (f, 0, u, v) if layer.shared_channels else (f, c, u, v)
-            self.positions_summed = ((i, 0, node.output_shape[1] - 1), (j, 0, node.output_shape[2] - 1))
-        else:
-            self.position, self.unit = (k,), k
-            self.x_entry, self.w_entry = x_base[n], self.w_base[k, n]
-            self.summed, self.weight_indices, self.positions_summed = ((n, 0, node.input_shape[0] - 1),), (k, n), ()
+        indexing = layer.rolled_indexing(node, x_base, self.w_base)
+        self.position, self.unit = indexing.position, indexing.unit
+        self.x_entry, self.w_entry = indexing.x_entry, indexing.w_entry
+        self.summed, self.weight_indices = indexing.summed, indexing.weight_indices
+        self.positions_summed = indexing.positions_summed
         self.summand = self.w_entry * self.x_entry
         self.weighted_sum = sympy.Sum(self.summand, *self.summed)
         if self.b_base is not None:

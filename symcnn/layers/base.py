@@ -1,0 +1,173 @@
+"""What every layer kind shares: :class:`Layer` (the interface a kind implements), its
+:class:`LayerTemplate`, the generic symbols zeta and alpha, the index variables of rolled forms,
+and the argument checks and shape rules the kinds have in common.
+
+>>> window_output_size(28, 5, 1, 0, "Conv2D", "height")
+24
+>>> positive_pair(3, "kernel_size", "Conv2D")
+(3, 3)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from ..activations import activation_function
+from ..initializers import INITIALIZERS
+from ..naming import template_symbol
+
+ZETA = template_symbol("pre_activation")
+ALPHA = template_symbol("activation")
+
+#: Index variables of rolled forms: filter f, channel c, row i, column j, kernel u, v, unit k, input n, m.
+INDEX = {name: sympy.Symbol(name, integer=True) for name in "fcijuvknm"}
+
+
+def positive_pair(value, argument: str, layer: str, minimum: int = 1) -> tuple[int, int]:
+    """Accept an int or a pair of ints >= ``minimum`` and return the pair (``layer`` names the caller in errors)."""
+    pair = (value, value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair)):
+        raise TypeError(f"{layer}: {argument} must be an int or a pair of ints, got {value!r}")
+    if any(v < minimum for v in pair):
+        raise ValueError(f"{layer}: {argument} must be >= {minimum}, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def check_init(value, argument: str, layer: str) -> str:
+    """``value`` if it names an initializer of :data:`symcnn.initializers.INITIALIZERS`, else a ``ValueError``."""
+    if value not in INITIALIZERS:
+        raise ValueError(f"{layer}: {argument} must be one of {INITIALIZERS}, got {value!r}")
+    return value
+
+
+def window_output_size(size: int, window: int, stride: int, padding: int, layer: str, axis: str) -> int:
+    """(size + 2 padding - window) // stride + 1, refused when the window does not fit."""
+    padded = size + 2 * padding
+    if window > padded:
+        raise ValueError(f"{layer}: window {window} is larger than the {axis} of its input "
+                         f"({size}{f' + 2*{padding} padding' if padding else ''})")
+    return (padded - window) // stride + 1
+
+
+def template_patch(*index):
+    """The generic input xi at ``index`` of a template's patch."""
+    return template_symbol("input", index)
+
+
+def template_kernel(*index):
+    """The generic weight omega at ``index`` of a template's kernel."""
+    return template_symbol("weight", index)
+
+
+@dataclass
+class LayerTemplate:
+    """One generic output scalar of a layer, in template symbols.
+
+    ``weighted_sum`` is zeta's expression (None for pooling), ``output`` is alpha's
+    expression (in zeta for conv/dense, in the patch for pooling).
+    """
+
+    patch: np.ndarray
+    kernel: np.ndarray | None
+    bias: sympy.Symbol | None
+    weighted_sum: sympy.Expr | None
+    output: sympy.Expr
+    partials: dict = field(default_factory=dict)
+
+
+def affine_template(patch, kernel, has_bias, activation) -> LayerTemplate:
+    """zeta = sum_k omega_k xi_k (+ beta), alpha = activation(zeta) (zeta itself for softmax, joined with the loss)."""
+    bias = template_symbol("bias") if has_bias else None
+    weighted_sum = sympy.Add(*[k * x for k, x in zip(kernel.flat, patch.flat)])
+    if bias is not None:
+        weighted_sum += bias
+    output = activation_function(activation)(ZETA) if activation != "softmax" else ZETA
+    return LayerTemplate(patch, kernel, bias, weighted_sum, output)
+
+
+def check_affine_structure(name: str, template: LayerTemplate):
+    """Confirm from the derived partials of ``template`` that z = sum_k omega_k xi_k (+ beta)."""
+    partials = template.partials["weighted_sum"]
+    linear = all(partials[omega] == xi and partials[xi] == omega
+                 for omega, xi in zip(template.kernel.flat, template.patch.flat))
+    if template.bias is not None:
+        linear = linear and partials[template.bias] == 1
+    if not linear:
+        raise NotImplementedError(f"{name}: the fast path compiles weighted sums only")
+
+
+@dataclass
+class RolledIndexing:
+    """How a layer kind reads its arrays in a rolled form, in the index variables of :data:`INDEX`.
+
+    ``position``: the indices of one output; ``unit``: the index its bias follows; ``x_entry``
+    and ``w_entry``: the input and weight entries of one term of the weighted sum, summed
+    over ``summed`` ((index, first, last) triples); ``weight_indices``: the weight's own
+    indices; ``positions_summed``: the output positions a weight's gradient sums over;
+    ``window``: for pooling, template patch symbol -> the input entry it reads.
+    """
+
+    position: tuple
+    unit: sympy.Symbol | None = None
+    x_entry: sympy.Expr | None = None
+    w_entry: sympy.Expr | None = None
+    summed: tuple = ()
+    weight_indices: tuple = ()
+    positions_summed: tuple = ()
+    window: dict | None = None
+
+
+class Layer:
+    """Base class: a layer maps an input shape (C, H, W) or (D,) to an output shape.
+
+    A layer kind implements its shape rule (:meth:`output_shape`, :meth:`parameter_shapes`),
+    its :meth:`template` and :meth:`substitution`, its numeric :meth:`kernel` and its
+    :meth:`rolled_indexing`.
+    """
+
+    kind = "layer"
+    has_parameters = False
+    #: whether the layer has a weighted sum z before its activation a (conv, dense)
+    has_weighted_sum = False
+    activation = None
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def parameter_shapes(self, input_shape: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+        return {}
+
+    def template_size(self, input_shape: tuple[int, ...]) -> int:
+        """Number of generic inputs (xi) in this layer's template; 0 for a layer without one.
+
+        >>> from symcnn.layers import Conv2D, Dense, Flatten
+        >>> Conv2D(4, 3).template_size((2, 9, 9)), Dense(3).template_size((50,)), Flatten().template_size((2, 3, 3))
+        (18, 50, 0)
+        """
+        return 0
+
+    def kernel(self, node, template: LayerTemplate, needs_input_gradient: bool):
+        """The numeric kernel of this layer at graph ``node``: ``forward(x, params) -> (z, cache)`` and
+        ``backward(dL/dz, cache, params, gradients) -> dL/dx`` on channels-last maps, checked against the
+        derived ``template``; its ``activation`` (None here) is set by :class:`symcnn.evaluate.CompiledNetwork`."""
+        raise NotImplementedError(f"{self.describe()}: no numeric kernel")
+
+    def rolled_indexing(self, node, x_base, w_base) -> RolledIndexing:
+        """How this layer's rolled form reads input array ``x_base`` and weight array ``w_base``."""
+        raise NotImplementedError(f"{self.describe()}: no rolled form")
+
+    def describe(self) -> str:
+        return type(self).__name__
+
+    def config(self) -> dict:
+        """The constructor arguments that rebuild this layer, as a JSON-able dict.
+
+        >>> from symcnn.layers import Flatten
+        >>> Flatten().config()
+        {}
+        """
+        return {}

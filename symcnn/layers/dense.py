@@ -1,0 +1,113 @@
+"""Dense: its shape rule, template, substitution, numeric kernel and rolled indexing.
+
+>>> Dense(2, bias=False).template((3,)).weighted_sum
+omega_0*xi_0 + omega_1*xi_1 + omega_2*xi_2
+"""
+
+from __future__ import annotations
+
+from ..activations import check_activation
+from ..checks import check_bool, check_int
+from ..naming import template_array, template_symbol
+from .base import (INDEX, Layer, LayerTemplate, RolledIndexing, affine_template, check_affine_structure, check_init,
+                   template_kernel, template_patch)
+
+
+class Dense(Layer):
+    """A fully connected layer: z[k] = sum_n w[k, n] x[n] + b[k], a[k] = activation(z[k]).
+
+    ``activation="softmax"`` gives a[k] = e^{z_k} / sum_j e^{z_j} and is allowed on the last
+    layer only, where it is joined with the loss for a stable evaluation.
+
+    >>> Dense(10).parameter_shapes((648,))
+    {'weight': (10, 648), 'bias': (10,)}
+    """
+
+    kind = "dense"
+    has_parameters = True
+    has_weighted_sum = True
+
+    def __init__(self, units, bias=True, activation=None, init="glorot_uniform", bias_init="zeros"):
+        name = "Dense"
+        self.units = check_int(units, f"{name}: units")
+        self.bias = check_bool(bias, f"{name}: bias")
+        self.activation = check_activation(activation)
+        self.init = check_init(init, "init", name)
+        self.bias_init = check_init(bias_init, "bias_init", name)
+
+    def config(self) -> dict:
+        """The constructor arguments that rebuild this layer, as a JSON-able dict.
+
+        >>> Dense(10, activation="softmax").config()
+        {'units': 10, 'bias': True, 'activation': 'softmax', 'init': 'glorot_uniform', 'bias_init': 'zeros'}
+        """
+        return {"units": self.units, "bias": self.bias, "activation": self.activation,
+                "init": self.init, "bias_init": self.bias_init}
+
+    def describe(self) -> str:
+        return f"Dense {self.units} ({'bias' if self.bias else 'no bias'}), {self.activation or 'no activation'}"
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 1:
+            raise ValueError(f"{self.describe()}: needs a flat input (add Flatten() before it), "
+                             f"got shape {input_shape}")
+        return (self.units,)
+
+    def parameter_shapes(self, input_shape):
+        shapes = {"weight": (self.units, input_shape[0])}
+        if self.bias:
+            shapes["bias"] = (self.units,)
+        return shapes
+
+    def template_size(self, input_shape):
+        return input_shape[0]
+
+    def template(self, input_shape) -> LayerTemplate:
+        """zeta = sum_n omega[n] xi[n] (+ beta); alpha = activation(zeta)."""
+        patch = template_array("input", input_shape)
+        kernel = template_array("weight", input_shape)
+        return affine_template(patch, kernel, self.bias, self.activation)
+
+    def substitution(self, position, inputs, weights, bias) -> dict:
+        (k,) = position
+        mapping = {}
+        for n in range(inputs.shape[0]):
+            mapping[template_patch(n)] = inputs[n]
+            mapping[template_kernel(n)] = weights[k, n]
+        if bias is not None:
+            mapping[template_symbol("bias")] = bias[k]
+        return mapping
+
+    def kernel(self, node, template, needs_input_gradient):
+        """:class:`DenseKernel`: z = x W^T + b as one matrix product."""
+        check_affine_structure(node.name, template)
+        return DenseKernel(node, needs_input_gradient)
+
+    def rolled_indexing(self, node, x_base, w_base) -> RolledIndexing:
+        """z[k] = sum_n w[k, n] x[n] (+ b[k])."""
+        k, n = INDEX["k"], INDEX["n"]
+        return RolledIndexing(position=(k,), unit=k, x_entry=x_base[n], w_entry=w_base[k, n],
+                              summed=((n, 0, node.input_shape[0] - 1),), weight_indices=(k, n))
+
+
+class DenseKernel:
+    """Dense layer, numerically: z = x W^T + b as one matrix product; the same contraction backwards."""
+
+    activation = None
+
+    def __init__(self, node, needs_input_gradient):
+        self.keys = node.parameter_keys()
+        self.needs_input_gradient = needs_input_gradient
+
+    def forward(self, x, params):
+        z = x @ params[self.keys["weight"]].T
+        if "bias" in self.keys:
+            z += params[self.keys["bias"]]
+        return z, (x,)
+
+    def backward(self, dz, cache, params, gradients):
+        (x,) = cache
+        gradients[self.keys["weight"]] = dz.T @ x  # sum over the batch of dL/dz_k x_n
+        if "bias" in self.keys:
+            gradients[self.keys["bias"]] = dz.sum(axis=0)
+        return dz @ params[self.keys["weight"]] if self.needs_input_gradient else None
