@@ -78,7 +78,7 @@ class _Conv:
         if needs_input_gradient:
             self.scatter = _window_index(channels, batch, *self.padded.shape[2:], layer.kernel_size, layer.stride,
                                          out_h, out_w).reshape(-1)
-            self.dcols = np.empty(self.cols.shape)
+            self.dcols = np.zeros(self.cols.shape)  # zeros, not empty: the timing below adds it up
             self.transposed_pass = transposed_pass or self._faster_transposed_pass()
 
     def _faster_transposed_pass(self):
