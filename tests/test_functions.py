@@ -93,5 +93,6 @@ def test_c_sources_compute_what_numpy_computes(tmp_path):
     expected = [float(f.numpy_implementation(np.array(z))) for f in unary for z in POINTS]
     expected += [float(f.numpy_implementation(*map(np.array, w))) for f in (functions.WindowMax, functions.LogSumExp)
                  for w in WINDOWS]
-    expected += [float(functions.FirstMax.numpy_implementation(k, *map(np.array, w))) for k in range(3) for w in WINDOWS]
+    expected += [float(functions.FirstMax.numpy_implementation(k, *map(np.array, w)))
+                 for k in range(3) for w in WINDOWS]
     np.testing.assert_allclose(printed, expected, rtol=1e-15, atol=1e-300)
