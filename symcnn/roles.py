@@ -127,7 +127,6 @@ def renamed(graph, expression, scheme: str, cache=None):
     ``cache`` as for :func:`scalar_roles`.
     """
     roles = scalar_roles(graph, cache)
-    roles = scalar_roles(graph)
     mapping = {}
     expression = as_expression(expression)
     for symbol in expression.free_symbols:
