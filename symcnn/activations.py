@@ -128,8 +128,12 @@ class Activation(NamedDefinition):
     variables = (Z,)
 
 
-def _number(value, argument: str, what: str):
-    """A finite real parameter as an exact sympy Integer when whole, else a float64 Float."""
+def exact_number(value, argument: str, what: str):
+    """A finite real parameter as an exact sympy Integer when whole, else a float64 Float.
+
+    >>> exact_number(2.0, "delta", "huber"), exact_number(0.01, "negative_slope", "leaky_relu")
+    (2, 0.0100000000000000)
+    """
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or not abs(float(value)) < float("inf"):
         raise TypeError(f"{what}: {argument} must be a finite real number, got {value!r}")
     return sympy.Integer(int(value)) if float(value).is_integer() else sympy.Float(float(value))
@@ -143,7 +147,7 @@ def leaky_relu(negative_slope=0.01) -> Activation:
     >>> leaky_relu(0.2).derivative
     0.8*Step(z) + 0.2
     """
-    slope = _number(negative_slope, "negative_slope", "leaky_relu")
+    slope = exact_number(negative_slope, "negative_slope", "leaky_relu")
     latex = r"\operatorname{LeakyReLU}" + ("" if negative_slope == 0.01 else "_{%s}" % sympy.latex(slope))
     return Activation("leaky_relu", lambda z: slope * z + (1 - slope) * ReLU(z), latex)
 
@@ -157,7 +161,7 @@ def elu(alpha=1.0) -> Activation:
     >>> elu().derivative
     (1 - Step(z))*exp(z - ReLU(z)) + Step(z)
     """
-    scale = _number(alpha, "alpha", "elu")
+    scale = exact_number(alpha, "alpha", "elu")
     latex = r"\operatorname{ELU}" + ("" if alpha == 1 else "_{%s}" % sympy.latex(scale))
     return Activation("elu", lambda z: ReLU(z) + scale * expm1(z - ReLU(z)), latex)
 

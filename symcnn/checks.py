@@ -14,6 +14,15 @@ import numpy as np
 import sympy
 
 
+def is_int(value) -> bool:
+    """Whether ``value`` is an integer (numpy's too), not a bool.
+
+    >>> is_int(3), is_int(True), is_int(3.0)
+    (True, False, False)
+    """
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def check_int(value, argument, allow_none=False, minimum=1):
     """Return ``value`` as an int if it is one and >= ``minimum`` (or None if allowed), else raise.
 
@@ -24,7 +33,7 @@ def check_int(value, argument, allow_none=False, minimum=1):
     """
     if value is None and allow_none:
         return None
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+    if not is_int(value):
         raise TypeError(f"{argument} must be an int, got {value!r}")
     if value < minimum:
         raise ValueError(f"{argument} must be >= {minimum}, got {value}")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import check_bool, check_int, check_path
+from .checks import check_bool, check_int, check_path, is_int
 
 __all__ = ["load_image", "load_mnist", "mnist_directory", "one_hot", "read_idx", "sample_image", "split"]
 
@@ -253,7 +253,7 @@ def one_hot(labels, classes=None) -> np.ndarray:
         raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
     labels = labels.astype(np.int64)
 
-    if classes is None or _is_int(classes):
+    if classes is None or is_int(classes):
         if classes is None:
             if labels.size == 0:
                 raise ValueError("cannot infer the number of classes from no labels; pass classes")
@@ -351,7 +351,7 @@ def load_image(path, size=(27, 27), channel: int = 0, max_pixels=None) -> np.nda
         raise ImportError(f"load_image needs Pillow: {_EXTRAS_HINT}") from None
     path = check_path(path, "path")
     height, width = _pair_of_positive_ints(size, "size")
-    if not _is_int(channel):
+    if not is_int(channel):
         raise TypeError(f"channel must be an int, got {type(channel).__name__}")
     max_pixels = MAX_IMAGE_PIXELS if max_pixels is None else check_int(max_pixels, "max_pixels")
     if not path.is_file():
@@ -419,16 +419,13 @@ def sample_image(size=(27, 27)) -> np.ndarray:
     return load_image(found, size=size, channel=0)
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
 
 def _class_values(classes) -> list[int]:
     """The integer class values of an iterable, e.g. (3, 6) -> [3, 6]."""
     if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
         raise TypeError(f"classes must be an iterable of ints such as (3, 6), got {classes!r}")
     values = list(classes)
-    if not all(_is_int(value) for value in values):
+    if not all(is_int(value) for value in values):
         raise TypeError(f"classes must be ints, got {values!r}")
     return [int(value) for value in values]
 
@@ -436,7 +433,7 @@ def _class_values(classes) -> list[int]:
 def _pair_of_ints(pair, name: str) -> tuple[int, int]:
     if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
         raise TypeError(f"{name} must be a pair of ints, got {pair!r}")
-    if not all(_is_int(value) for value in pair):
+    if not all(is_int(value) for value in pair):
         raise TypeError(f"{name} must be a pair of ints, got {pair!r}")
     return int(pair[0]), int(pair[1])
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import sympy
 
 from .functions import LogSigmoid, LogSumExp
-from .activations import ACTIVATIONS, Activation, NamedDefinition, activation_function
+from .activations import ACTIVATIONS, Activation, NamedDefinition, activation_function, exact_number
 from .functions import ReLU
 
 #: The two arguments of every loss's definition: a prediction p and its target t.
@@ -69,7 +69,7 @@ def huber(delta=1.0) -> Loss:
     """
     if not isinstance(delta, (int, float)) or isinstance(delta, bool) or not 0 < delta < float("inf"):
         raise ValueError(f"huber: delta must be a positive finite number, got {delta!r}")
-    bound = sympy.Integer(int(delta)) if float(delta).is_integer() else sympy.Float(float(delta))
+    bound = exact_number(delta, "delta", "huber")
 
     def definition(p, t):
         difference = p - t

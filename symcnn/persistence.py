@@ -59,7 +59,6 @@ import contextlib
 import hashlib
 import json
 import math
-import numbers
 import os
 import secrets
 import struct
@@ -68,7 +67,7 @@ from pathlib import Path
 import numpy as np
 
 from .activations import Z, Activation
-from .checks import check_path
+from .checks import check_path, is_int
 from .expressions import from_structure, to_structure
 from .graph import check_build_budget
 from .layers import LAYER_TYPES, layer_from_config
@@ -268,9 +267,6 @@ def _header_and_payload(raw: bytes, path: Path) -> tuple[dict, memoryview]:
     return header, view[start + header_length:]
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
 
 def _field(header: dict, name: str, path: Path, check, expected: str):
     """``header[name]`` if ``check`` accepts it, else a ValueError naming the field and what was expected."""
@@ -289,7 +285,7 @@ def _check_header(header: dict, payload_bytes: int, path: Path) -> None:
     Runs before anything is allocated or built; each refusal names the field.
     """
     _field(header, "input_shape", path, lambda v: isinstance(v, list) and len(v) == 3
-           and all(_is_int(n) and n >= 1 for n in v), "a list of 3 positive ints")
+           and all(is_int(n) and n >= 1 for n in v), "a list of 3 positive ints")
     layers = _field(header, "layers", path, lambda v: isinstance(v, list) and len(v) > 0,
                     "a non-empty list of layers")
     for position, layer in enumerate(layers):
@@ -298,13 +294,13 @@ def _check_header(header: dict, payload_bytes: int, path: Path) -> None:
                              f'{{"type": str, "config": dict}}, got {str(layer)[:80]}')
     _field(header, "naming", path, lambda v: isinstance(v, str), "a str")
     _field(header, "loss", path, lambda v: isinstance(v, (str, dict)), "a str or a user-defined loss")
-    _field(header, "seed", path, lambda v: v is None or (_is_int(v) and v >= 0), "an int >= 0 or null")
+    _field(header, "seed", path, lambda v: v is None or (is_int(v) and v >= 0), "an int >= 0 or null")
     entries = _field(header, "arrays", path, lambda v: isinstance(v, list), "a list of arrays")
     names, declared = set(), 0
     for position, entry in enumerate(entries):
         where = f"header field 'arrays'[{position}]"
         if not (isinstance(entry, dict) and isinstance(entry.get("name"), str)
-                and isinstance(entry.get("shape"), list) and all(_is_int(n) and n >= 0 for n in entry["shape"])):
+                and isinstance(entry.get("shape"), list) and all(is_int(n) and n >= 0 for n in entry["shape"])):
             raise ValueError(f"{path}: {where} must be {{\"name\": str, \"shape\": list of ints >= 0}}, "
                              f"got {str(entry)[:80]}")
         name = entry["name"]
