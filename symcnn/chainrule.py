@@ -30,19 +30,20 @@ def accumulate(adjoints: dict, output, partials: dict) -> None:
         adjoints[symbol] = adjoints.get(symbol, 0.0) + upstream * partial
 
 
-def backpropagate(layers, caches, logit_gradient, params, adjoints=None) -> dict:
+def backpropagate(layers, caches, logit_gradient, params, adjoints=None, gradients=None) -> dict:
     """dL/dparameter for every parameter, from dL/d(last logits), layer by layer in reverse.
 
-    ``layers`` are the compiled kernels of :mod:`symcnn.evaluate` with their forward
-    ``caches`` (cache, z, a). Per layer: dL/dz = dL/da * da/dz (the compiled activation
+    ``layers`` are the compiled kernels of :mod:`symcnn.evaluate` (or one batch size's stages of
+    them, :class:`symcnn.plan.StepPlan`) with their forward ``caches`` (cache, z, a). Per layer: dL/dz = dL/da * da/dz (the compiled activation
     partial), then dL/dw = sum over positions of dL/dz * dz/dw and dL/dx likewise (the
     compiled contractions). The last layer's dL/dz is given: the loss was joined with its
     activation. A dict ``adjoints`` also receives what flows on the way (layouts as cached):
     ``adjoints[index] = {"a": dL/da, "z": dL/dz}`` (the last layer has only "z"; for pooling
     and flatten both are dL/d output) and ``adjoints["input"]`` = dL/dx (None unless the
-    first layer computes it).
+    first layer computes it). ``gradients``: {key: array} to write each dL/dparameter into (a
+    step plan's buffers); None makes new arrays.
     """
-    gradients = {}
+    gradients = {} if gradients is None else gradients
     upstream = logit_gradient
     for index in range(len(layers) - 1, -1, -1):
         layer, (cache, z, a) = layers[index], caches[index]
@@ -57,7 +58,7 @@ def backpropagate(layers, caches, logit_gradient, params, adjoints=None) -> dict
         upstream = layer.backward(upstream, cache, params, gradients)
     if adjoints is not None:
         adjoints["input"] = upstream
-    return {key: gradients[key] for key in params}
+    return gradients
 
 
 def _as_map(logit_gradient, z):

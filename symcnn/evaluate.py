@@ -36,9 +36,11 @@ import sympy
 
 from . import chainrule
 from .differentiate import derive_template, local_partials, partials_of
+from .elementwise import ElementwiseProgram
 from .functions import ELEMENTARY_FUNCTIONS, expand_definitions
 from .layers import ALPHA, ZETA
 from .losses import loss_of_logits, output_probabilities
+from .plan import ParameterLayout, StepPlan, copied
 
 
 #: Numeric meaning of every opaque function in :mod:`symcnn.functions`, given to lambdify
@@ -70,23 +72,43 @@ def _expand_nested(expressions):
 
 
 class _Activation:
-    """Compiled alpha(zeta) and d alpha / d zeta (in zeta and alpha), from the template."""
+    """alpha(zeta) and dL/dzeta = dL/dalpha * d alpha / d zeta (the derived partial, in zeta and alpha),
+    each compiled from the template into in-place ufunc calls (:mod:`symcnn.elementwise`)."""
 
     def __init__(self, template):
-        derivative = template.partials["output"][ZETA]
+        upstream = sympy.Symbol("upstream")  # dL/d alpha; the template's symbols are all Greek
+        chained = upstream * template.partials["output"][ZETA]
         self.identity = template.output == ZETA
-        self.constant_derivative = derivative.is_number
-        self.value = compile_expressions([ZETA], template.output)
-        self.derivative = compile_expressions([ZETA, ALPHA], derivative)
+        self.value = ElementwiseProgram(template.output, [ZETA],
+                                        fallback=lambda: compile_expressions([ZETA], template.output))
+        self.chained = ElementwiseProgram(chained, [ZETA, ALPHA, upstream],
+                                          fallback=lambda: compile_expressions([ZETA, ALPHA, upstream], chained))
+        self.passes_upstream = self.identity or self.chained.argument == 2  # dL/dz is dL/da itself
+
+    def stage(self, shape):
+        """The activation for maps of ``shape``, with its own output buffers."""
+        return _ActivationStage(self, shape)
 
     def forward(self, z):
-        return z if self.identity else self.value(z)
+        return z if self.identity else self.value(np.empty(z.shape), z)
 
     def backward(self, upstream, z, a):
-        # dL/dz = dL/da * da/dz, elementwise
-        if self.identity:
-            return upstream
-        return upstream * self.derivative(z, a)
+        return upstream if self.passes_upstream else self.chained(np.empty(z.shape), z, a, upstream)
+
+
+class _ActivationStage:
+    """An activation on maps of one shape: a and dL/dz written into buffers made once."""
+
+    def __init__(self, activation, shape):
+        self.activation = activation
+        self.a = None if activation.identity else np.empty(shape)
+        self.dz = None if activation.passes_upstream else np.empty(shape)
+
+    def forward(self, z):
+        return z if self.a is None else self.activation.value(self.a, z)
+
+    def backward(self, upstream, z, a):
+        return upstream if self.dz is None else self.activation.chained(self.dz, z, a, upstream)
 
 
 class _Head:
@@ -120,11 +142,19 @@ class _Head:
 class CompiledNetwork:
     """The fast evaluator: forward, gradient and update passes of a :class:`SymbolicGraph`.
 
-    Parameters: ``graph``; ``input_gradient``: also compute dL/dx (for saliency maps).
-    Methods take ``x`` as (N, C, H, W) float64 and targets as (N, K).
+    Each batch size gets a :class:`symcnn.plan.StepPlan` (indices and buffers made once, reused by
+    every later call of that size). Arrays returned by :meth:`loss_and_gradients` are those
+    buffers: valid until the next call (:meth:`trace` and :meth:`feature_maps` return copies).
+
+    Parameters: ``graph``; ``input_gradient``: also compute dL/dx (for saliency maps);
+    ``rewrites``: run the structure-derived rewrites (:mod:`symcnn.rewrites`; False runs every
+    layer as written, to check them). Methods take ``x`` as (N, C, H, W) float64 and targets as (N, K).
     """
 
-    def __init__(self, graph, input_gradient=False):
+    #: batch sizes whose plans are kept, the most recently used
+    kept_plans = 3
+
+    def __init__(self, graph, input_gradient=False, rewrites=True):
         self.graph = graph
         self.layers = []
         for index, node in enumerate(graph.nodes):
@@ -132,25 +162,32 @@ class CompiledNetwork:
             # the first layer's inputs are pixels: training never needs their gradient
             kernel = node.layer.kernel(node, template, needs_input_gradient=index > 0 or input_gradient)
             if template is not None and template.weighted_sum is not None and node.layer.activation != "softmax":
-                kernel.activation = _Activation(template)  # the nonlinear part, lambdified here
+                kernel.activation = _Activation(template)  # the nonlinear part, compiled here
+            kernel.use_rewrites = rewrites
             self.layers.append(kernel)
         self.head = _Head(graph)
+        self.layout = ParameterLayout(graph.parameter_shapes())
+        self.flat_gradient = np.zeros(self.layout.size)
+        self.gradients = self.layout.views(self.flat_gradient)  # every plan writes here
         weight, gradient, rate = sympy.symbols("w g eta")
         self.update = compile_expressions([weight, gradient, rate], weight - rate * gradient)
+        #: w - eta g into a given array: the whole flat parameter buffer in a few ufunc calls
+        self.flat_update = ElementwiseProgram(weight - rate * gradient, [weight, gradient, rate])
+        self._plans = {}
+
+    def plan(self, batch: int) -> StepPlan:
+        """The step plan for ``batch`` samples (built on first use)."""
+        plan = self._plans.pop(batch, None)
+        if plan is None:
+            plan = StepPlan(self.layers, batch)
+            while len(self._plans) >= self.kept_plans:
+                self._plans.pop(next(iter(self._plans)))
+        self._plans[batch] = plan
+        return plan
 
     def _forward(self, x, params):
-        """The last layer's logits z (N, K) and every layer's (cache, z, a)."""
-        activations = x.transpose(0, 2, 3, 1)
-        caches = []
-        for layer in self.layers[:-1]:
-            z, cache = layer.forward(activations, params)
-            activations = layer.activation.forward(z) if layer.activation is not None else z
-            caches.append((cache, z, activations))
-        z, cache = self.layers[-1].forward(activations, params)
-        caches.append((cache, z, None))  # the last activation is joined with the loss
-        if z.ndim == 4:  # a conv map's logits, flattened in PyTorch's (f, h, w) order
-            z = z.transpose(0, 3, 1, 2)
-        return z.reshape(x.shape[0], -1), caches
+        """The last layer's logits z (N, K) and every layer's (cache, z, a), in the plan's buffers."""
+        return self.plan(len(x)).forward(x, params)
 
     def feature_maps(self, x, params) -> dict:
         """{layer name: its output a, PyTorch layout (N, C, H, W) or (N, K)} for every numbered layer."""
@@ -158,7 +195,7 @@ class CompiledNetwork:
         maps = {}
         for node, (_, _, a) in zip(self.graph.nodes[:-1], caches[:-1]):
             if node.number is not None:
-                maps[node.name] = a.transpose(0, 3, 1, 2) if a.ndim == 4 else a
+                maps[node.name] = (a.transpose(0, 3, 1, 2) if a.ndim == 4 else a).copy()
         last = self.graph.nodes[-1]  # its activation is applied by the head, on the flat logits
         maps[last.name] = self.head.outputs(logits).reshape(len(x), *last.output_shape)
         return maps
@@ -174,26 +211,33 @@ class CompiledNetwork:
         return float(np.mean(self.head.loss_per_sample(logits, targets)))
 
     def loss_and_gradients(self, x, targets, params):
-        """(mean loss, {key: dLoss/dkey}) for a batch."""
-        logits, caches = self._forward(x, params)
+        """(mean loss, {key: dLoss/dkey}) for a batch; the gradients are views into
+        :attr:`flat_gradient`, overwritten by the next call."""
+        plan = self.plan(len(x))
+        logits, caches = plan.forward(x, params)
         loss = float(np.mean(self.head.loss_per_sample(logits, targets)))
-        logit_gradient = self.head.gradient(logits, targets) / x.shape[0]  # d(mean)/dz
-        gradients = chainrule.backpropagate(self.layers, caches, logit_gradient, params)
-        return loss, gradients
+        logit_gradient = self.head.gradient(logits, targets)
+        if len(x) > 1:
+            logit_gradient = logit_gradient / len(x)  # d(mean)/dz
+        chainrule.backpropagate(plan.stages, caches, logit_gradient, params, gradients=self.gradients)
+        return loss, self.gradients
 
     def trace(self, x, targets, params):
         """(logits, caches, adjoints) of each sample's own loss (not the batch mean), for inspection.
 
         ``caches`` as in the forward pass; ``adjoints`` as filled by
-        :func:`symcnn.chainrule.backpropagate` (every layer's dL/da and dL/dz, and dL/dx).
+        :func:`symcnn.chainrule.backpropagate` (every layer's dL/da and dL/dz, and dL/dx); all copies.
         """
-        logits, caches = self._forward(x, params)
+        plan = self.plan(len(x))
+        logits, caches = plan.forward(x, params)
+        caches = copied(caches)  # the backward pass below reuses the forward's buffers only as read
         adjoints = {}
-        chainrule.backpropagate(self.layers, caches, self.head.gradient(logits, targets), params, adjoints)
-        return logits, caches, adjoints
+        chainrule.backpropagate(plan.stages, caches, self.head.gradient(logits, targets), params, adjoints,
+                                gradients={})
+        return copied(logits), caches, copied(adjoints)
 
     def apply_update(self, params, gradients, learning_rate):
-        """w <- w - eta * dL/dw for every parameter (the compiled update rule)."""
+        """w <- w - eta * dL/dw for every parameter (the compiled update rule), as new arrays."""
         return {key: self.update(value, gradients[key], learning_rate) for key, value in params.items()}
 
 

@@ -113,7 +113,13 @@ class Network:
         finally:
             if bar:
                 bar[0].close()
-        self._params = self._initial_params(np.random.default_rng(seed))
+        # every parameter lives in one flat buffer (views in PyTorch layouts); a step writes its
+        # update into the spare buffer, checks it, then the two trade places
+        layout = self.compiled.layout
+        self._flat, self._spare, self._scratch = np.empty(layout.size), np.empty(layout.size), np.empty(layout.size)
+        self._params, self._spare_params = layout.views(self._flat), layout.views(self._spare)
+        for key, value in self._initial_params(np.random.default_rng(seed)).items():
+            self._params[key][...] = value
         self.history: list[float] = []
         self.accuracy_history: list[float] = []
         self._unrolled = None  # UnrolledEvaluator, built on first use
@@ -135,7 +141,8 @@ class Network:
 
     @property
     def params(self) -> dict[str, np.ndarray]:
-        """Copies of the parameter values, in layer order, in PyTorch layouts."""
+        """Copies of the parameter values, in layer order, in PyTorch layouts (changing them changes
+        nothing in the network: :meth:`set_params` does)."""
         return {key: value.copy() for key, value in self._params.items()}
 
     def set_params(self, params) -> None:
@@ -151,8 +158,9 @@ class Network:
             value = _finite_float_array(params[key], f"params[{key!r}]")
             if value.shape != shape:
                 raise ValueError(f"params[{key!r}] has shape {value.shape}, expected {shape}")
-            checked[key] = value.copy()
-        self._params = checked
+            checked[key] = value
+        for key, value in checked.items():  # every array checked first: a refused call changes nothing
+            self._params[key][...] = value
 
     # -- inputs -----------------------------------------------------------------------
     def as_batch(self, x) -> tuple[np.ndarray, bool]:
@@ -248,7 +256,8 @@ class Network:
     def gradients(self, x, y) -> dict[str, np.ndarray]:
         """dLoss/dparameter for every parameter (same keys and shapes as :attr:`params`)."""
         batch, _ = self.as_batch(x)
-        return self.compiled.loss_and_gradients(batch, self.as_targets(y, len(batch)), self._params)[1]
+        gradients = self.compiled.loss_and_gradients(batch, self.as_targets(y, len(batch)), self._params)[1]
+        return {key: value.copy() for key, value in gradients.items()}  # out of the step's buffer
 
     def unrolled_gradients(self, x, y, max_terms=None) -> dict[str, np.ndarray]:
         """The same gradients from the fully unrolled per-scalar evaluator (small networks).
@@ -299,27 +308,28 @@ class Network:
         True
         """
         # overflow is detected below, on the results, and reported as symcnn's error
+        compiled = self.compiled
         with np.errstate(over="ignore", invalid="ignore"):
-            loss, gradients = self.compiled.loss_and_gradients(batch, targets, self._params)
-            updated = self.compiled.apply_update(self._params, gradients, lr)  # new arrays: nothing changed yet
-            # squared norms; NaN and inf fail the comparison below
-            # (einsum sums in numpy itself: a BLAS dot spawns threads that cost more than the step on 2 cores)
-            squared_norms = {key: np.einsum("i,i->", value.reshape(-1), value.reshape(-1))
-                             for key, value in updated.items()}
+            loss, gradients = compiled.loss_and_gradients(batch, targets, self._params)
+            # w - lr g for every parameter at once, into the spare buffer: nothing has changed yet
+            compiled.flat_update(self._spare, self._flat, compiled.flat_gradient, lr)
+            # squared norms (numpy's own sums, no BLAS threads); NaN and inf fail the comparison below
+            squared_norms = compiled.layout.squared_norms(self._spare, self._scratch)
         if not np.isfinite(loss):
             raise FloatingPointError(f"step refused: the loss at the current parameters is {loss} "
                                      f"(largest |x| {np.max(np.abs(batch)):.3g}); the parameters are unchanged")
-        for key, value in updated.items():
-            if not squared_norms[key] < MAX_PARAMETER_NORM ** 2:
-                largest = np.max(np.abs(value))
-                raise FloatingPointError(
-                    f"step refused: it would set {key} to values up to {largest:.3g} (norm "
-                    f"{np.sqrt(squared_norms[key]):.3g}; learning rate {lr:g}, "
-                    f"largest |gradient| {np.max(np.abs(gradients[key])):.3g}, largest |x| "
-                    f"{np.max(np.abs(batch)):.3g}); the parameters are unchanged. Parameters of norm "
-                    f"{MAX_PARAMETER_NORM:.0e} or more can overflow float64 in the next pass: use a "
-                    "smaller learning rate or inputs of a usual size (pixels in [0, 1])")
-        self._params = updated
+        if not np.all(squared_norms < MAX_PARAMETER_NORM ** 2):
+            key = next(k for k, norm in zip(self._spare_params, squared_norms) if not norm < MAX_PARAMETER_NORM ** 2)
+            largest = np.max(np.abs(self._spare_params[key]))
+            raise FloatingPointError(
+                f"step refused: it would set {key} to values up to {largest:.3g} (norm "
+                f"{np.sqrt(squared_norms[list(self._spare_params).index(key)]):.3g}; learning rate {lr:g}, "
+                f"largest |gradient| {np.max(np.abs(gradients[key])):.3g}, largest |x| "
+                f"{np.max(np.abs(batch)):.3g}); the parameters are unchanged. Parameters of norm "
+                f"{MAX_PARAMETER_NORM:.0e} or more can overflow float64 in the next pass: use a "
+                "smaller learning rate or inputs of a usual size (pixels in [0, 1])")
+        self._flat, self._spare = self._spare, self._flat
+        self._params, self._spare_params = self._spare_params, self._params
         return loss
 
     def fit(self, X, Y, lr=0.1, epochs=1, batch_size=None, shuffle=True, progress=True,

@@ -46,7 +46,8 @@ def test_pooling_kernels_refuse_the_other_pooling_partials(layer, other):
 
 def test_flatten_kernel_round_trips_to_channel_major_order():
     x = np.arange(24.0).reshape(2, 3, 2, 2)  # channels-last (N, H, W, C)
-    kernel = Flatten().kernel(None, None, needs_input_gradient=True)
+    node = SymbolicGraph((2, 3, 2), [Flatten(), Dense(1, activation="sigmoid")], "bce").nodes[0]
+    kernel = Flatten().kernel(node, None, needs_input_gradient=True)
     flat, cache = kernel.forward(x, {})
     np.testing.assert_array_equal(flat, x.transpose(0, 3, 1, 2).reshape(2, -1))  # PyTorch's (c, h, w) order
     np.testing.assert_array_equal(kernel.backward(flat, cache, {}, {}), x)

@@ -171,3 +171,48 @@ class Layer:
         {}
         """
         return {}
+
+
+class Kernel:
+    """A layer's numeric kernel at one graph node, for any batch size: :meth:`stage` makes (once per
+    batch size) the object that runs it, holding that size's indices and buffers.
+
+    A stage's ``forward(x, params) -> (z, cache)`` writes z into its own buffer and
+    ``backward(dL/dz, cache, params, gradients) -> dL/dx`` writes every parameter's gradient into
+    ``gradients[key]`` (a new array where the key is missing); what they return lives until the
+    stage's next call. The kernel's own ``forward``/``backward`` run the stage of the batch's size.
+    ``activation`` (set by :class:`symcnn.evaluate.CompiledNetwork`) gives each stage its own.
+    """
+
+    activation = None
+    #: batch sizes whose stages are kept, the most recently used (a stage holds buffers of its size)
+    kept_stages = 3
+
+    def make_stage(self, batch: int):
+        raise NotImplementedError
+
+    def stage(self, batch: int):
+        """The stage for ``batch`` samples (made on first use, then reused)."""
+        stages = self.__dict__.setdefault("_stages", {})
+        stage = stages.pop(batch, None)
+        if stage is None:
+            stage = self.make_stage(batch)
+            stage.activation = None if self.activation is None else self.activation.stage(stage.output_shape)
+            while len(stages) >= self.kept_stages:
+                stages.pop(next(iter(stages)))
+        stages[batch] = stage  # most recently used last
+        return stage
+
+    def forward(self, x, params):
+        return self.stage(len(x)).forward(x, params)
+
+    def backward(self, dz, cache, params, gradients):
+        return self.stage(len(dz)).backward(dz, cache, params, gradients)
+
+
+def gradient_target(gradients: dict, key: str, shape) -> np.ndarray:
+    """The array to write dL/d``key`` into: ``gradients[key]`` if given (a step's buffer), else a new one put there."""
+    target = gradients.get(key)
+    if target is None:
+        target = gradients[key] = np.empty(shape)
+    return target

@@ -12,14 +12,17 @@ Sigmoid(zeta)
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import sympy
 
 from ..activations import check_activation
 from ..checks import check_bool, check_int
 from ..naming import template_array, template_symbol
-from .base import (INDEX, Layer, LayerTemplate, RolledIndexing, affine_template, check_affine_structure, check_init,
-                   positive_pair, template_kernel, template_patch, window_output_size)
+from ..rewrites import presummed_axes
+from .base import (INDEX, Kernel, Layer, LayerTemplate, RolledIndexing, affine_template, check_affine_structure,
+                   check_init, gradient_target, positive_pair, template_kernel, template_patch, window_output_size)
 from .windows import WindowIndex
 
 
@@ -137,49 +140,132 @@ class Conv2D(Layer):
             positions_summed=((i, 0, node.output_shape[1] - 1), (j, 0, node.output_shape[2] - 1)))
 
 
-class ConvKernel:
-    """Conv layer, numerically: im2col contraction for z, contractions back to w, b and x."""
+class ConvKernel(Kernel):
+    """Conv layer, numerically: im2col contraction for z, contractions back to w, b and x.
 
-    activation = None
+    When the rolled weighted sum has the weight as a common factor over the input channels
+    (:func:`symcnn.rewrites.presummed_axes`: a channel-shared kernel), the channels are summed
+    first and the layer runs as a one-channel convolution (``use_rewrites=False`` runs it plain).
+    """
+
+    use_rewrites = True
 
     def __init__(self, node, needs_input_gradient):
         layer = node.layer
         self.keys = node.parameter_keys()
-        self.kernel_size = layer.kernel_size
+        self.kernel_size, self.stride, self.padding = layer.kernel_size, layer.stride, layer.padding
         self.shared = layer.shared_channels
-        self.channels = node.input_shape[0]
-        self.windows = WindowIndex(node.input_shape, layer.kernel_size, layer.stride, layer.padding)
+        self.input_shape, self.filters = tuple(node.input_shape), node.output_shape[0]
+        self.output_grid = tuple(node.output_shape[1:])
+        self.presummed = presummed_axes(node)
         self.needs_input_gradient = needs_input_gradient
+
+    def make_stage(self, batch):
+        return ConvStage(self, batch, factored=self.use_rewrites and self.presummed == (0,))
+
+
+class ConvStage:
+    """One batch size of a conv layer: gather indices, im2col and output buffers, and the transposed
+    pass (``np.bincount`` through the gather index, or a gather of dL/dz through the inverse index and
+    one matmul) that measured faster for this layer and size when the stage was made."""
+
+    def __init__(self, kernel, batch, factored):
+        self.kernel, self.batch, self.factored = kernel, batch, factored
+        channels, height, width = kernel.input_shape
+        self.channels = 1 if factored else channels  # factored: the channels are summed first
+        self.windows = WindowIndex((self.channels, height, width), kernel.kernel_size, kernel.stride, kernel.padding)
+        self.index = self.windows.batched(batch)
+        self.output_shape = (batch, *kernel.output_grid, kernel.filters)
+        self.z = np.empty(self.output_shape)
+        self.z_rows = self.z.reshape(-1, kernel.filters)
+        self.columns = np.empty(self.index.shape)
+        sample = self.windows.sample_size
+        self.source = np.zeros(batch * sample)  # the input (and its padding zero), when it must be copied
+        self.interior = self.source.reshape(batch, sample)[:, :self.windows.size]
+        self.summed = np.empty((batch, height, width)) if factored else None
+        self.transposed_pass = None
+        if kernel.needs_input_gradient:
+            self._prepare_transposed_pass(batch)
 
     def _kernel_matrix(self, weight):
         filters = weight.shape[0]
-        if self.shared:  # one kernel per filter, repeated along the input channels
-            weight = np.broadcast_to(weight, (filters, self.channels, *self.kernel_size))
+        if self.kernel.shared and not self.factored:  # one kernel per filter, repeated along the channels
+            weight = np.broadcast_to(weight, (filters, self.channels, *self.kernel.kernel_size))
         return weight.reshape(filters, -1)
 
     def forward(self, x, params):
-        columns = self.windows.gather(x)  # (N, positions, (c, u, v))
-        n = columns.shape[0]
-        columns = columns.reshape(-1, columns.shape[2])
-        weight = params[self.keys["weight"]]
-        z = columns @ self._kernel_matrix(weight).T
-        if "bias" in self.keys:
-            z += params[self.keys["bias"]]
-        return z.reshape(n, *self.windows.output_grid, weight.shape[0]), columns
+        if self.factored:  # sum_c x[c, ...]: the weight is a common factor over c
+            np.sum(x, axis=3, out=self.summed)
+            x = self.summed
+        if self.windows.padded or not x.flags.c_contiguous:
+            np.copyto(self.interior, x.reshape(self.batch, -1))
+            flat = self.source
+        else:
+            flat = x.reshape(-1)
+        np.take(flat, self.index, out=self.columns, mode="clip")
+        np.matmul(self.columns, self._kernel_matrix(params[self.kernel.keys["weight"]]).T, out=self.z_rows)
+        if "bias" in self.kernel.keys:
+            np.add(self.z_rows, params[self.kernel.keys["bias"]], out=self.z_rows)
+        return self.z, self.columns
 
     def backward(self, dz, columns, params, gradients):
-        weight = params[self.keys["weight"]]
-        filters = weight.shape[0]
+        keys, filters = self.kernel.keys, self.kernel.filters
+        weight = params[keys["weight"]]
         dz_rows = dz.reshape(-1, filters)
         # dL/dw[f,c,u,v] = sum over positions of dL/dz[f,i,j] * x[c, s i + u, s j + v]
-        weight_gradient = (dz_rows.T @ columns).reshape(filters, self.channels, *self.kernel_size)
-        if self.shared:  # a shared weight's gradient is the sum over the channels it serves
-            weight_gradient = weight_gradient.sum(axis=1, keepdims=True)
-        gradients[self.keys["weight"]] = weight_gradient
-        if "bias" in self.keys:
-            gradients[self.keys["bias"]] = dz_rows.sum(axis=0)
-        if not self.needs_input_gradient:
+        target = gradient_target(gradients, keys["weight"], weight.shape)
+        if self.kernel.shared and not self.factored:  # a shared weight's gradient sums over its channels
+            per_channel = (dz_rows.T @ columns).reshape(filters, self.channels, -1)
+            np.sum(per_channel, axis=1, out=target.reshape(filters, -1))
+        else:
+            np.matmul(dz_rows.T, columns, out=target.reshape(filters, -1))
+        if "bias" in keys:
+            np.sum(dz_rows, axis=0, out=gradient_target(gradients, keys["bias"], (filters,)))
+        if not self.kernel.needs_input_gradient:
             return None
         # dL/dx[c,r,q] = sum over the windows holding x[c,r,q] of dL/dz * w at that entry
-        window_gradient = dz_rows @ self._kernel_matrix(weight)
-        return self.windows.scatter(window_gradient.reshape(dz.shape[0], -1, window_gradient.shape[1]))
+        dx = self._transposed(self.transposed_pass, dz_rows, weight)
+        if self.factored:  # d(sum_c x_c)/dx_c = 1: every channel gets the summed map's gradient
+            return np.broadcast_to(dx, (*dx.shape[:3], self.kernel.input_shape[0]))
+        return dx
+
+    # -- the transposed pass -----------------------------------------------------------------
+    def _prepare_transposed_pass(self, batch):
+        _, height, width = self.kernel.input_shape
+        kh, kw = self.kernel.kernel_size
+        self.window_gradient = np.zeros(self.columns.shape)
+        self.scatter_index = self.index.reshape(-1)
+        self.inverse = self.windows.transposed(batch, self.kernel.filters)
+        self.dz_source = np.zeros(self.z.size + 1)  # dL/dz and one zero
+        self.transposed_columns = np.empty(self.inverse.shape)
+        self.flipped = np.zeros((self.kernel.filters * kh * kw, self.channels))
+        self.dx = np.empty((batch, height, width, self.channels))
+        self.transposed_pass = self._faster_transposed_pass()
+
+    def _faster_transposed_pass(self):
+        """Time both passes (on zeros; the cost does not depend on the values) and keep the faster."""
+        dz, weight = np.zeros_like(self.z_rows), np.zeros((self.kernel.filters, self.channels, *self.kernel.kernel_size))
+        timings = {}
+        for name in ("bincount", "gather"):
+            self._transposed(name, dz, weight)  # warm up
+            started = time.perf_counter()
+            for _ in range(3):
+                self._transposed(name, dz, weight)
+            timings[name] = time.perf_counter() - started
+        return min(timings, key=timings.get)
+
+    def _transposed(self, name, dz_rows, weight):
+        """dL/dx (batch, H, W, channels) from dL/dz rows, by ``name``: "bincount" or "gather"."""
+        if name == "bincount":
+            np.matmul(dz_rows, self._kernel_matrix(weight), out=self.window_gradient)
+            sums = np.bincount(self.scatter_index, weights=self.window_gradient.reshape(-1),
+                               minlength=self.source.size)
+            return sums.reshape(self.batch, -1)[:, :self.windows.size].reshape(self.dx.shape)
+        np.copyto(self.dz_source[:-1].reshape(dz_rows.shape), dz_rows)
+        np.take(self.dz_source, self.inverse, out=self.transposed_columns, mode="clip")
+        filters, (kh, kw) = weight.shape[0], self.kernel.kernel_size
+        flipped = self.flipped.reshape(filters, kh, kw, self.channels)  # [f, u, v, c] = w[f, c, u, v]
+        np.copyto(flipped, (np.broadcast_to(weight, (filters, self.channels, kh, kw))
+                            if self.kernel.shared and not self.factored else weight).transpose(0, 2, 3, 1))
+        np.matmul(self.transposed_columns, self.flipped, out=self.dx.reshape(-1, self.channels))
+        return self.dx

@@ -6,11 +6,13 @@ omega_0*xi_0 + omega_1*xi_1 + omega_2*xi_2
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..activations import check_activation
 from ..checks import check_bool, check_int
 from ..naming import template_array, template_symbol
-from .base import (INDEX, Layer, LayerTemplate, RolledIndexing, affine_template, check_affine_structure, check_init,
-                   template_kernel, template_patch)
+from .base import (INDEX, Kernel, Layer, LayerTemplate, RolledIndexing, affine_template, check_affine_structure,
+                   check_init, gradient_target, template_kernel, template_patch)
 
 
 class Dense(Layer):
@@ -90,24 +92,37 @@ class Dense(Layer):
                               summed=((n, 0, node.input_shape[0] - 1),), weight_indices=(k, n))
 
 
-class DenseKernel:
+class DenseKernel(Kernel):
     """Dense layer, numerically: z = x W^T + b as one matrix product; the same contraction backwards."""
-
-    activation = None
 
     def __init__(self, node, needs_input_gradient):
         self.keys = node.parameter_keys()
+        self.units, self.inputs = node.output_shape[0], node.input_shape[0]
         self.needs_input_gradient = needs_input_gradient
 
-    def forward(self, x, params):
-        z = x @ params[self.keys["weight"]].T
-        if "bias" in self.keys:
-            z += params[self.keys["bias"]]
-        return z, (x,)
+    def make_stage(self, batch):
+        return DenseStage(self, batch)
 
-    def backward(self, dz, cache, params, gradients):
-        (x,) = cache
-        gradients[self.keys["weight"]] = dz.T @ x  # sum over the batch of dL/dz_k x_n
-        if "bias" in self.keys:
-            gradients[self.keys["bias"]] = dz.sum(axis=0)
-        return dz @ params[self.keys["weight"]] if self.needs_input_gradient else None
+
+class DenseStage:
+    """One batch size of a dense layer: its z and dL/dx buffers."""
+
+    def __init__(self, kernel, batch):
+        self.kernel, self.output_shape = kernel, (batch, kernel.units)
+        self.z = np.empty(self.output_shape)
+        self.dx = np.empty((batch, kernel.inputs)) if kernel.needs_input_gradient else None
+
+    def forward(self, x, params):
+        keys = self.kernel.keys
+        np.matmul(x, params[keys["weight"]].T, out=self.z)
+        if "bias" in keys:
+            np.add(self.z, params[keys["bias"]], out=self.z)
+        return self.z, x
+
+    def backward(self, dz, x, params, gradients):
+        keys = self.kernel.keys
+        weight = params[keys["weight"]]
+        np.matmul(dz.T, x, out=gradient_target(gradients, keys["weight"], weight.shape))  # sum over the batch
+        if "bias" in keys:
+            np.sum(dz, axis=0, out=gradient_target(gradients, keys["bias"], (self.kernel.units,)))
+        return np.matmul(dz, weight, out=self.dx) if self.kernel.needs_input_gradient else None

@@ -11,7 +11,7 @@ import sympy
 
 from ..functions import FirstMax, WindowMax
 from ..naming import template_array
-from .base import INDEX, Layer, LayerTemplate, RolledIndexing, positive_pair, template_patch, window_output_size
+from .base import INDEX, Kernel, Layer, LayerTemplate, RolledIndexing, positive_pair, template_patch, window_output_size
 from .windows import WindowIndex
 
 
@@ -117,38 +117,118 @@ class AvgPool2D(Pool2D):
         return all(p == sympy.Rational(1, len(partials)) for p in partials)
 
 
-class PoolKernel:
-    """Pooling, numerically: window maximum (gradient to the first maximum) or mean (gradient spread)."""
+class PoolKernel(Kernel):
+    """Pooling, numerically: window maximum (gradient to the first maximum) or mean (gradient spread).
 
-    activation = None
+    Non-overlapping windows (stride = size) are a reshape of the map (:class:`TiledPoolStage`);
+    others are gathered by index (:class:`GatheredPoolStage`).
+    """
 
     def __init__(self, node, needs_input_gradient):
         self.mode = node.layer.mode
-        self.area = node.layer.size[0] * node.layer.size[1]
-        # one window per (position, channel): pool each channel as its own 1-channel map
-        self.windows = WindowIndex(node.input_shape, node.layer.size, node.layer.stride, (0, 0))
-        self.channels = node.input_shape[0]
+        self.size, self.stride = node.layer.size, node.layer.stride
+        self.area = self.size[0] * self.size[1]
+        self.input_shape, self.output_shape = tuple(node.input_shape), tuple(node.output_shape)
         self.needs_input_gradient = needs_input_gradient
 
-    def forward(self, x, params):
-        columns = self.windows.gather(x)  # (N, positions, (c, u, v))
-        n, positions, _ = columns.shape
-        windows = columns.reshape(n, positions, self.channels, self.area)
-        if self.mode == "max":
-            first_max = windows.argmax(axis=-1)[..., None]
-            pooled = np.take_along_axis(windows, first_max, axis=-1)[..., 0]
-        else:
-            first_max, pooled = None, windows.mean(axis=-1)
-        return pooled.reshape(n, *self.windows.output_grid, self.channels), first_max
+    def make_stage(self, batch):
+        return (TiledPoolStage if self.size == self.stride else GatheredPoolStage)(self, batch)
 
-    def backward(self, upstream, first_max, params, gradients):
-        if not self.needs_input_gradient:
+
+class TiledPoolStage:
+    """Non-overlapping windows of one batch size: the map (N, H, W, C) viewed as (N, I, kh, J, kw, C),
+    pooled by elementwise operations over the kh kw window entries (NumPy's reductions over short
+    axes are slow), the first maximum found by clearing later ties."""
+
+    def __init__(self, kernel, batch):
+        self.kernel = kernel
+        channels, height, width = kernel.input_shape
+        _, rows, columns = kernel.output_shape
+        (kh, kw), self.area = kernel.size, kernel.area
+        self.tiles = (batch, rows, kh, columns, kw, channels)
+        self.crop = (slice(None), slice(0, rows * kh), slice(0, columns * kw))
+        self.entries = [(slice(None), slice(None), u, slice(None), v) for u in range(kh) for v in range(kw)]
+        self.output_shape = (batch, rows, columns, channels)
+        self.z = np.empty(self.output_shape)
+        if kernel.needs_input_gradient:
+            self.dx = np.zeros((batch, height, width, channels))  # zero outside the windows, if they do not cover it
+            self.maximal = np.empty(self.tiles, dtype=bool)
+            self.seen = np.empty(self.output_shape, dtype=bool)
+
+    def _tiled(self, x):
+        """(N, I, kh, J, kw, C) view of the windows of ``x`` (N, H, W, C)."""
+        return x[self.crop].reshape(self.tiles)
+
+    def forward(self, x, params):
+        tiled = self._tiled(x)
+        entries = [tiled[entry] for entry in self.entries]
+        combine = np.maximum if self.kernel.mode == "max" else np.add
+        combine(entries[0], entries[1], out=self.z) if len(entries) > 1 else np.copyto(self.z, entries[0])
+        for entry in entries[2:]:
+            combine(self.z, entry, out=self.z)
+        if self.kernel.mode == "avg":
+            np.divide(self.z, self.area, out=self.z)
+        return self.z, (x, self.z)
+
+    def backward(self, upstream, cache, params, gradients):
+        if not self.kernel.needs_input_gradient:
             return None
-        n = upstream.shape[0]
-        upstream = upstream.reshape(n, -1, self.channels, 1)
-        if self.mode == "max":  # d max / d x_k = 1 for the first maximal entry, else 0
-            spread = np.zeros((*upstream.shape[:3], self.area))
-            np.put_along_axis(spread, first_max, upstream, axis=-1)
+        tiled, spread = self._tiled(self.dx), upstream[:, :, None, :, None, :]
+        if self.kernel.mode == "avg":  # d mean / d x_k = 1 / area
+            np.divide(spread, self.area, out=tiled)
+            return self.dx
+        # d max / d x_k = 1 for the first maximal entry k of the window (FirstMax), else 0
+        x, z = cache
+        np.equal(self._tiled(x), z[:, :, None, :, None, :], out=self.maximal)
+        maximal = [self.maximal[entry] for entry in self.entries]
+        np.copyto(self.seen, maximal[0])
+        for k, entry in enumerate(maximal[1:], start=1):
+            np.greater(entry, self.seen, out=entry)  # maximal and no earlier entry was
+            if k < len(maximal) - 1:
+                np.logical_or(self.seen, entry, out=self.seen)
+        np.multiply(self.maximal, spread, out=tiled)
+        return self.dx
+
+
+class GatheredPoolStage:
+    """Windows of one batch size gathered by index (overlapping or strided): (N, positions, C, area)."""
+
+    def __init__(self, kernel, batch):
+        self.kernel = kernel
+        # one window per (position, channel): pool each channel as its own 1-channel map
+        self.windows = WindowIndex(kernel.input_shape, kernel.size, kernel.stride, (0, 0))
+        channels = kernel.input_shape[0]
+        self.index = self.windows.batched(batch).reshape(batch, -1, channels, kernel.area)
+        self.gathered = np.empty(self.index.shape)
+        _, rows, columns = kernel.output_shape
+        self.output_shape = (batch, rows, columns, channels)
+        self.z = np.empty(self.output_shape)
+        self.z_windows = self.z.reshape(self.index.shape[:3])
+        self.first = np.empty(self.index.shape[:3], dtype=np.intp)
+        self.position, self.read = np.empty(self.first.shape, dtype=np.intp), np.empty(self.first.shape, dtype=np.intp)
+        self.window_starts = np.arange(self.first.size).reshape(self.first.shape) * kernel.area
+        self.spread = np.empty(self.index.shape)
+        self.input_size = batch * self.windows.size
+
+    def forward(self, x, params):
+        np.take(x.reshape(-1), self.index, out=self.gathered, mode="clip")
+        if self.kernel.mode == "max":
+            np.argmax(self.gathered, axis=-1, out=self.first)  # the first maximum of each window
+            np.max(self.gathered, axis=-1, out=self.z_windows)
+            return self.z, self.first
+        np.sum(self.gathered, axis=-1, out=self.z_windows)
+        np.divide(self.z_windows, self.kernel.area, out=self.z_windows)
+        return self.z, None
+
+    def backward(self, upstream, first, params, gradients):
+        if not self.kernel.needs_input_gradient:
+            return None
+        upstream = upstream.reshape(self.first.shape)
+        if self.kernel.mode == "max":  # d max / d x_k = 1 for the first maximal entry, else 0
+            np.take(self.index.reshape(-1), np.add(self.window_starts, first, out=self.position), out=self.read)
+            sums = np.bincount(self.read.reshape(-1), weights=upstream.reshape(-1), minlength=self.input_size)
         else:  # d mean / d x_k = 1 / area
-            spread = np.broadcast_to(upstream / self.area, (*upstream.shape[:3], self.area))
-        return self.windows.scatter(spread.reshape(n, upstream.shape[1], -1))
+            np.divide(upstream[..., None], self.kernel.area, out=self.spread)
+            sums = np.bincount(self.index.reshape(-1), weights=self.spread.reshape(-1), minlength=self.input_size)
+        height, width, channels = self.windows.input_shape
+        return sums.reshape(-1, height, width, channels)

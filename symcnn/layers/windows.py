@@ -41,7 +41,33 @@ class WindowIndex:
         self.padded = not inside.all()
         self.output_grid = (out_h, out_w)
         self.input_shape = (height, width, channels)
+        self.geometry = (window, stride, padding)
         self._batch_index = {}
+
+    @property
+    def sample_size(self) -> int:
+        """Entries per sample of the map gathered from: the map, plus one zero if padded."""
+        return self.size + 1 if self.padded else self.size
+
+    def batched(self, batch: int) -> np.ndarray:
+        """(batch positions, window entries) flat indices into ``batch`` maps laid end to end, each of
+        :attr:`sample_size` entries: one ``np.take`` of it is im2col of the whole batch."""
+        offsets = np.arange(batch).reshape(-1, 1, 1) * self.sample_size
+        return (self.index[None] + offsets).reshape(-1, self.index.shape[1])
+
+    def transposed(self, batch: int, filters: int) -> np.ndarray:
+        """(batch H W, filters kh kw) flat indices into (batch, out_h, out_w, filters) values with one
+        zero appended: row (n, r, q), column (f, u, v) reads the output at the window position whose
+        entry (u, v) is input (r, q), or the zero where there is none. Gathering dL/dz with it and one
+        matmul by the (f u v, c) kernel is the transposed pass (as a convolution of dL/dz)."""
+        height, width, _ = self.input_shape
+        (kh, kw), (sh, sw), (ph, pw) = self.geometry
+        out_h, out_w = self.output_grid
+        n, r, q, f, u, v = np.ix_(range(batch), range(height), range(width), range(filters), range(kh), range(kw))
+        i, j = r + ph - u, q + pw - v  # s * (output row) = input row + padding - kernel row
+        hit = (i % sh == 0) & (j % sw == 0) & (i >= 0) & (j >= 0) & (i < sh * out_h) & (j < sw * out_w)
+        flat = ((n * out_h + i // sh) * out_w + j // sw) * filters + f
+        return np.where(hit, flat, batch * out_h * out_w * filters).reshape(batch * height * width, -1)
 
     def gather(self, x):
         """(N, H, W, C) -> (N, positions, window entries)."""
