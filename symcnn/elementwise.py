@@ -51,7 +51,7 @@ class ElementwiseProgram:
 
     def __init__(self, expression, arguments, fallback=None):
         self.arguments = list(arguments)
-        expression = expand_definitions(sympy.sympify(expression))
+        expression = expand_definitions(expression)
         self.steps, self.dtypes, self.slots = [], [], {}
         self.argument = self.arguments.index(expression) if expression in self.arguments else None
         self.fallback = None

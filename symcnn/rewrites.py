@@ -31,13 +31,13 @@ def presummed_axes(node) -> tuple[int, ...]:
     indexing = _rolled(node)
     if indexing.w_entry is None or indexing.x_entry is None:
         return ()
-    weight_indices = set().union(*(sympy.sympify(i).free_symbols for i in indexing.w_entry.indices))
+    weight_indices = set().union(*(i.free_symbols for i in indexing.w_entry.indices))
     axes = []
     for index, _, _ in indexing.summed:
         if index in weight_indices:
             continue
         holding = [axis for axis, entry in enumerate(indexing.x_entry.indices)
-                   if index in sympy.sympify(entry).free_symbols]
+                   if index in entry.free_symbols]
         if len(holding) == 1 and indexing.x_entry.indices[holding[0]] == index:
             axes.append(holding[0])
     return tuple(sorted(axes))
