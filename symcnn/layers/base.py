@@ -198,6 +198,9 @@ class Kernel:
         if stage is None:
             stage = self.make_stage(batch)
             stage.activation = None if self.activation is None else self.activation.stage(stage.output_shape)
+            buffer = getattr(stage, "gradient_buffer", None)  # where the stage wants dL/dz written
+            if buffer is not None and getattr(stage.activation, "dz", None) is not None:
+                stage.activation.dz = buffer
             while len(stages) >= self.kept_stages:
                 stages.pop(next(iter(stages)))
         stages[batch] = stage  # most recently used last

@@ -176,14 +176,35 @@ class ConvStage:
         self.output_shape = (batch, *kernel.output_grid, kernel.filters)
         self.z = np.empty(self.output_shape)
         self.z_rows = self.z.reshape(-1, kernel.filters)
-        self.columns = np.empty(self.index.shape)
-        sample = self.windows.sample_size
-        self.source = np.zeros(batch * sample)  # the input (and its padding zero), when it must be copied
-        self.interior = self.source.reshape(batch, sample)[:, :self.windows.size]
-        self.summed = np.empty((batch, height, width)) if factored else None
+        self.source_size = batch * self.windows.sample_size
+        # one channel: im2col copies a strided view of the zero-padded map into (entries, positions),
+        # whose rows run along the output's width (contiguous reads); several channels: one np.take
+        self.strided = self.channels == 1
+        if self.strided:
+            self._prepare_strided_windows(batch)
+        else:
+            self.columns = np.empty(self.index.shape)
+            self.source = np.zeros(self.source_size)  # the input and its padding zero, when copied
+            self.interior = self.source.reshape(batch, -1)[:, :self.windows.size]
+            self.copies_input = self.windows.padded
+        self.weight_key, self.bias_key = kernel.keys["weight"], kernel.keys.get("bias")
         self.transposed_pass = None
         if kernel.needs_input_gradient:
             self._prepare_transposed_pass(batch)
+
+    def _prepare_strided_windows(self, batch):
+        _, height, width = self.kernel.input_shape
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel.kernel_size, self.kernel.stride, self.kernel.padding
+        out_h, out_w = self.kernel.output_grid
+        self.padded_map = np.zeros((batch, height + 2 * ph, width + 2 * pw))
+        self.summed = self.padded_map[:, ph:ph + height, pw:pw + width]  # the input (summed over channels)
+        stride_n, stride_r, stride_c = self.padded_map.strides
+        # window_view[u, v, n, i, j] = padded[n, s i + u, s j + v], a view (nothing copied)
+        self.window_view = np.lib.stride_tricks.as_strided(
+            self.padded_map, (kh, kw, batch, out_h, out_w),
+            (stride_r, stride_c, stride_n, sh * stride_r, sw * stride_c), writeable=False)
+        self.columns_by_entry = np.empty((kh * kw, batch * out_h * out_w))
+        self.columns = self.columns_by_entry.T  # (positions, entries), as the take path gives
 
     def _kernel_matrix(self, weight):
         filters = weight.shape[0]
@@ -192,19 +213,37 @@ class ConvStage:
         return weight.reshape(filters, -1)
 
     def forward(self, x, params):
-        if self.factored:  # sum_c x[c, ...]: the weight is a common factor over c
-            np.sum(x, axis=3, out=self.summed)
-            x = self.summed
-        if self.windows.padded or not x.flags.c_contiguous:
-            np.copyto(self.interior, x.reshape(self.batch, -1))
-            flat = self.source
+        if self.strided:
+            if self.factored:  # sum_c x[c, ...]: the weight is a common factor over c
+                self._sum_channels(x)
+            else:
+                np.copyto(self.summed, x[..., 0])
+            np.copyto(self.columns_by_entry.reshape(self.window_view.shape), self.window_view)
         else:
-            flat = x.reshape(-1)
-        np.take(flat, self.index, out=self.columns, mode="clip")
-        np.matmul(self.columns, self._kernel_matrix(params[self.kernel.keys["weight"]]).T, out=self.z_rows)
-        if "bias" in self.kernel.keys:
-            np.add(self.z_rows, params[self.kernel.keys["bias"]], out=self.z_rows)
+            if self.copies_input or not x.flags.c_contiguous:
+                np.copyto(self.interior, x.reshape(self.batch, -1))
+                flat = self.source
+            else:
+                flat = x.reshape(-1)
+            np.take(flat, self.index, out=self.columns, mode="clip")
+        weight = params[self.weight_key]
+        matrix = weight.reshape(weight.shape[0], -1) if self.factored or not self.kernel.shared else \
+            self._kernel_matrix(weight)
+        np.matmul(self.columns, matrix.T, out=self.z_rows)
+        if self.bias_key is not None:
+            np.add(self.z_rows, params[self.bias_key], out=self.z_rows)
         return self.z, self.columns
+
+    def _sum_channels(self, x):
+        """sum_c x[..., c] into :attr:`summed`, channel by channel (NumPy's reduction over a short
+        last axis is many times slower than these additions)."""
+        channels = x.shape[3]
+        if channels == 1:
+            np.copyto(self.summed, x[..., 0])
+            return
+        np.add(x[..., 0], x[..., 1], out=self.summed)
+        for c in range(2, channels):
+            np.add(self.summed, x[..., c], out=self.summed)
 
     def backward(self, dz, columns, params, gradients):
         keys, filters = self.kernel.keys, self.kernel.filters
@@ -235,10 +274,16 @@ class ConvStage:
         self.scatter_index = self.index.reshape(-1)
         self.inverse = self.windows.transposed(batch, self.kernel.filters)
         self.dz_source = np.zeros(self.z.size + 1)  # dL/dz and one zero
+        #: where the activation writes dL/dz, so that the gather pass reads it without a copy
+        self.gradient_buffer = self.dz_source[:-1].reshape(self.output_shape)
         self.transposed_columns = np.empty(self.inverse.shape)
         self.flipped = np.zeros((self.kernel.filters * kh * kw, self.channels))
         self.dx = np.empty((batch, height, width, self.channels))
         self.transposed_pass = self._cheaper_transposed_pass()
+        if self.transposed_pass == "bincount":  # what the other pass would have needed
+            self.inverse = self.transposed_columns = self.flipped = None
+        else:
+            self.window_gradient = None
 
     def _cheaper_transposed_pass(self):
         """The pass with the smaller estimated cost, by a fixed rule (so that two builds of a network
@@ -257,13 +302,17 @@ class ConvStage:
         if name == "bincount":
             np.matmul(dz_rows, self._kernel_matrix(weight), out=self.window_gradient)
             sums = np.bincount(self.scatter_index, weights=self.window_gradient.reshape(-1),
-                               minlength=self.source.size)
+                               minlength=self.source_size)
             return sums.reshape(self.batch, -1)[:, :self.windows.size].reshape(self.dx.shape)
-        np.copyto(self.dz_source[:-1].reshape(dz_rows.shape), dz_rows)
+        if dz_rows.base is not self.dz_source:  # the activation wrote dL/dz elsewhere
+            np.copyto(self.dz_source[:-1].reshape(dz_rows.shape), dz_rows)
         np.take(self.dz_source, self.inverse, out=self.transposed_columns, mode="clip")
         filters, (kh, kw) = weight.shape[0], self.kernel.kernel_size
-        flipped = self.flipped.reshape(filters, kh, kw, self.channels)  # [f, u, v, c] = w[f, c, u, v]
-        np.copyto(flipped, (np.broadcast_to(weight, (filters, self.channels, kh, kw))
-                            if self.kernel.shared and not self.factored else weight).transpose(0, 2, 3, 1))
-        np.matmul(self.transposed_columns, self.flipped, out=self.dx.reshape(-1, self.channels))
+        if self.channels == 1 and weight.shape[1] == 1:  # [f u v, c] = w[f, 0, u, v]: a view
+            flipped = weight.reshape(-1, 1)
+        else:
+            flipped = self.flipped
+            np.copyto(flipped.reshape(filters, kh, kw, self.channels),  # [f, u, v, c] = w[f, c, u, v]
+                      np.broadcast_to(weight, (filters, self.channels, kh, kw)).transpose(0, 2, 3, 1))
+        np.matmul(self.transposed_columns, flipped, out=self.dx.reshape(-1, self.channels))
         return self.dx
