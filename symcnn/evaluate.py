@@ -215,7 +215,7 @@ class CompiledNetwork:
         :attr:`flat_gradient`, overwritten by the next call."""
         plan = self.plan(len(x))
         logits, caches = plan.forward(x, params)
-        loss = float(np.mean(self.head.loss_per_sample(logits, targets)))
+        loss = float(np.add.reduce(self.head.loss_per_sample(logits, targets))) / len(x)  # the mean, as np.mean
         logit_gradient = self.head.gradient(logits, targets)
         if len(x) > 1:
             logit_gradient = logit_gradient / len(x)  # d(mean)/dz

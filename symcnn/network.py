@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -64,7 +65,8 @@ def _finite_float_array(value, argument: str) -> np.ndarray:
     elif array.dtype.kind not in "iuf":  # bool, complex, strings, dates: no silent conversion
         raise TypeError(f"{argument} must hold real numbers (ints or floats), got an array of dtype {array.dtype}")
     array = array.astype(np.float64)
-    if not np.all(np.isfinite(array)):
+    # one sum finds any NaN or inf (it is then NaN or inf); only a sum that overflowed needs the full test
+    if not math.isfinite(np.add.reduce(array, axis=None)) and not np.all(np.isfinite(array)):
         bad = int(np.count_nonzero(~np.isfinite(array)))
         raise ValueError(f"{argument} contains {bad} NaN or infinite value(s)")
     return array
@@ -206,6 +208,10 @@ class Network:
             (array.ndim == 0 and count == 1)
             or (array.ndim == 1 and array.shape[0] == count and (count > 1 or classes != 1)
                 and not (count == 1 and array.shape[0] == classes)))
+        if is_labels and array.size == 1 and array.item().is_integer() and 0 <= array.item() < classes:
+            targets = np.zeros((1, classes))  # one valid label: no array arithmetic needed
+            targets[0, int(array.item())] = 1.0
+            return targets
         if is_labels:
             labels = array.reshape(-1)
             wrong = labels[(labels != np.round(labels)) | (labels < 0) | (labels >= classes)]
@@ -221,7 +227,7 @@ class Network:
             labels = f"{count} class label(s) or " if self.loss_name == "cross_entropy" else ""
             raise ValueError(f"y must match the {count} sample(s) of x: {labels}shape ({count}, {classes})"
                              f"{f' (or ({classes},))' if count == 1 else ''}, got shape {np.shape(y)}")
-        if self.loss_name in ("bce", "cross_entropy") and (np.any(array < 0) or np.any(array > 1)):
+        if self.loss_name in ("bce", "cross_entropy") and (array.min() < 0 or array.max() > 1):
             raise ValueError(f"y: targets of the {self.loss_name} loss must lie in [0, 1]")
         # each row is a distribution over the classes: -sum_k y_k log p_k is a cross-entropy only then
         if self.loss_name == "cross_entropy" and not np.allclose(array.sum(axis=1), 1.0, rtol=0, atol=1e-6):
@@ -315,10 +321,10 @@ class Network:
             compiled.flat_update(self._spare, self._flat, compiled.flat_gradient, lr)
             # squared norms (numpy's own sums, no BLAS threads); NaN and inf fail the comparison below
             squared_norms = compiled.layout.squared_norms(self._spare, self._scratch)
-        if not np.isfinite(loss):
+        if not math.isfinite(loss):
             raise FloatingPointError(f"step refused: the loss at the current parameters is {loss} "
                                      f"(largest |x| {np.max(np.abs(batch)):.3g}); the parameters are unchanged")
-        if not np.all(squared_norms < MAX_PARAMETER_NORM ** 2):
+        if not squared_norms.max(initial=0.0) < MAX_PARAMETER_NORM ** 2:  # NaN fails too
             key = next(k for k, norm in zip(self._spare_params, squared_norms) if not norm < MAX_PARAMETER_NORM ** 2)
             largest = np.max(np.abs(self._spare_params[key]))
             raise FloatingPointError(
