@@ -179,11 +179,10 @@ class ElementwiseProgram:
         return self._call(np.power, base_slot, self._emit(exponent))
 
     def _emit_sigmoid(self, z):
-        """sigma(z) = 1/(1 + e) for z >= 0 and e/(1 + e) for z < 0, e = e^{-|z|}: no overflow, and
-        relatively accurate in both tails (as :func:`symcnn.functions.symcnn_sigmoid`)."""
-        e = self._call(np.copysign, z, -1.0)
+        """sigma(z) = 1/(1 + e^{-z}), relatively accurate for every z; e^{-z} is taken at min(-z, 709)
+        so that it cannot overflow (below z = -709 sigma is under 1e-307 either way)."""
+        e = self._call(np.negative, z)
+        self._call(np.minimum, e, 709.0, target=e)
         self._call(np.exp, e, target=e)
-        denominator = self._call(np.add, e, 1.0)
-        nonnegative = self._call(np.greater_equal, z, 0.0)  # 1.0 or 0.0
-        self._call(np.maximum, e, nonnegative, target=e)  # the numerator: 1 where z >= 0, else e
-        return self._call(np.divide, e, denominator)
+        self._call(np.add, e, 1.0, target=e)
+        return self._call(np.divide, 1.0, e)
