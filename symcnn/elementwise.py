@@ -32,6 +32,11 @@ UNARY_UFUNCS = {sympy.exp: np.exp, sympy.log: np.log, sympy.tanh: np.tanh, sympy
                 sympy.atan: np.arctan, sympy.sign: np.sign, ReLU: None, Step: None}
 
 
+#: ufuncs whose result is boolean, and those that mix one boolean operand with a float one correctly.
+COMPARISONS = (np.greater, np.greater_equal, np.less, np.less_equal, np.equal)
+BOOLEAN_SAFE = (np.multiply, np.maximum, np.minimum)
+
+
 class Unsupported(Exception):
     """The expression holds something this module does not compile (the fallback runs it)."""
 
@@ -90,13 +95,30 @@ class ElementwiseProgram:
         return out
 
     # -- compiling -------------------------------------------------------------------------
-    def _temporary(self) -> int:
-        self.dtypes.append(float)
+    def _temporary(self, dtype=float) -> int:
+        self.dtypes.append(dtype)
         return len(self.arguments) + len(self.dtypes) - 1
 
+    def _is_bool(self, slot) -> bool:
+        index = slot - len(self.arguments) if slot.__class__ is int else -1
+        return index >= 0 and self.dtypes[index] is bool
+
     def _call(self, function, first, second=None, target=None) -> int:
-        target = self._temporary() if target is None else target
+        """One ufunc call into a new temporary (or ``target``). A comparison writes booleans (a quarter
+        of the memory traffic of floats); a boolean operand is converted to float first unless the
+        ufunc mixes it with a float correctly (a product, maximum or minimum with one float operand)."""
+        if function not in COMPARISONS:
+            booleans = [slot for slot in (first, second) if self._is_bool(slot)]
+            if booleans and not (function in BOOLEAN_SAFE and len(booleans) == 1 and second is not None):
+                first, second = [self._float(slot) if self._is_bool(slot) else slot for slot in (first, second)]
+        if target is None:
+            target = self._temporary(bool if function in COMPARISONS else float)
         self.steps.append((function, first, second, target))
+        return target
+
+    def _float(self, slot) -> int:
+        target = self._temporary()
+        self.steps.append((np.add, slot, 0.0, target))
         return target
 
     def _write_result_into_out(self):
@@ -131,7 +153,7 @@ class ElementwiseProgram:
             return self._emit_sigmoid(self._emit(expression.args[0]))
         if isinstance(expression, ReLU):
             return self._call(np.maximum, self._emit(expression.args[0]), 0.0)
-        if isinstance(expression, Step):  # 1 where z > 0 (Step(0) = 0), as a float
+        if isinstance(expression, Step):  # z > 0 (Step(0) = 0), as booleans
             return self._call(np.greater, self._emit(expression.args[0]), 0.0)
         if isinstance(expression, (sympy.Max, sympy.Min)) and len(expression.args) == 2:
             function = np.maximum if isinstance(expression, sympy.Max) else np.minimum

@@ -111,7 +111,8 @@ def test_the_parameter_layout_places_every_array_once():
 
 Z, A, U = sympy.symbols("z a u")
 PROGRAMS = [Sigmoid(Z), U * A * (1 - A), ReLU(Z), U * Step(Z), U * (1 - A ** 2), sympy.exp(-Z) / (1 + Z ** 2),
-            0.2 * Z + 0.8 * ReLU(Z), sympy.log(1 + sympy.exp(Z)), sympy.sqrt(1 + Z ** 2) - Z, sympy.Max(Z, 2 * A)]
+            0.2 * Z + 0.8 * ReLU(Z), sympy.log(1 + sympy.exp(Z)), sympy.sqrt(1 + Z ** 2) - Z, sympy.Max(Z, 2 * A),
+            Step(Z), -Step(Z) * U, Step(Z) + Step(A - 0.5), Step(Z) * Step(A - 0.5), sympy.exp(Step(Z)), 1 - Step(Z)]
 
 
 @pytest.mark.parametrize("expression", PROGRAMS, ids=str)

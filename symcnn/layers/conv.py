@@ -188,6 +188,7 @@ class ConvStage:
             self.interior = self.source.reshape(batch, -1)[:, :self.windows.size]
             self.copies_input = self.windows.padded
         self.weight_key, self.bias_key = kernel.keys["weight"], kernel.keys.get("bias")
+        self.ones = np.ones(len(self.z_rows))
         self.transposed_pass = None
         if kernel.needs_input_gradient:
             self._prepare_transposed_pass(batch)
@@ -256,8 +257,9 @@ class ConvStage:
             np.sum(per_channel, axis=1, out=target.reshape(filters, -1))
         else:
             np.matmul(dz_rows.T, columns, out=target.reshape(filters, -1))
-        if "bias" in keys:
-            np.sum(dz_rows, axis=0, out=gradient_target(gradients, keys["bias"], (filters,)))
+        if self.bias_key is not None:  # sum over positions as a product with ones (np.sum along axis 0 of a
+            # (positions, filters) array runs one short inner loop per row: ten times slower)
+            np.matmul(self.ones, dz_rows, out=gradient_target(gradients, self.bias_key, (filters,)))
         if not self.kernel.needs_input_gradient:
             return None
         # dL/dx[c,r,q] = sum over the windows holding x[c,r,q] of dL/dz * w at that entry

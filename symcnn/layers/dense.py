@@ -110,6 +110,7 @@ class DenseStage:
     def __init__(self, kernel, batch):
         self.kernel, self.output_shape = kernel, (batch, kernel.units)
         self.z = np.empty(self.output_shape)
+        self.ones = np.ones(batch)  # the bias gradient sums dL/dz over the batch: ones @ dL/dz
         self.dx = np.empty((batch, kernel.inputs)) if kernel.needs_input_gradient else None
 
     def forward(self, x, params):
@@ -124,5 +125,5 @@ class DenseStage:
         weight = params[keys["weight"]]
         np.matmul(dz.T, x, out=gradient_target(gradients, keys["weight"], weight.shape))  # sum over the batch
         if "bias" in keys:
-            np.sum(dz, axis=0, out=gradient_target(gradients, keys["bias"], (self.kernel.units,)))
+            np.matmul(self.ones, dz, out=gradient_target(gradients, keys["bias"], (self.kernel.units,)))
         return np.matmul(dz, weight, out=self.dx) if self.kernel.needs_input_gradient else None
