@@ -319,17 +319,22 @@ class Network:
             loss, gradients = compiled.loss_and_gradients(batch, targets, self._params)
             # w - lr g for every parameter at once, into the spare buffer: nothing has changed yet
             compiled.flat_update(self._spare, self._flat, compiled.flat_gradient, lr)
-            # squared norms (numpy's own sums, no BLAS threads); NaN and inf fail the comparison below
-            squared_norms = compiled.layout.squared_norms(self._spare, self._scratch)
+            # the squared norm of all parameters bounds each array's: one sum (numpy's own, not a BLAS dot,
+            # which spawns threads that cost more than a small step on 2 cores); NaN and inf fail below
+            total = np.einsum("i,i->", self._spare, self._spare)
         if not math.isfinite(loss):
             raise FloatingPointError(f"step refused: the loss at the current parameters is {loss} "
                                      f"(largest |x| {np.max(np.abs(batch)):.3g}); the parameters are unchanged")
-        if not squared_norms.max(initial=0.0) < MAX_PARAMETER_NORM ** 2:  # NaN fails too
-            key = next(k for k, norm in zip(self._spare_params, squared_norms) if not norm < MAX_PARAMETER_NORM ** 2)
+        key = None
+        if not total < MAX_PARAMETER_NORM ** 2:  # find the array that reaches the limit, if one does
+            with np.errstate(over="ignore", invalid="ignore"):
+                squared_norms = dict(zip(self._spare_params, compiled.layout.squared_norms(self._spare, self._scratch)))
+            key = next((k for k, norm in squared_norms.items() if not norm < MAX_PARAMETER_NORM ** 2), None)
+        if key is not None:
             largest = np.max(np.abs(self._spare_params[key]))
             raise FloatingPointError(
                 f"step refused: it would set {key} to values up to {largest:.3g} (norm "
-                f"{np.sqrt(squared_norms[list(self._spare_params).index(key)]):.3g}; learning rate {lr:g}, "
+                f"{np.sqrt(squared_norms[key]):.3g}; learning rate {lr:g}, "
                 f"largest |gradient| {np.max(np.abs(gradients[key])):.3g}, largest |x| "
                 f"{np.max(np.abs(batch)):.3g}); the parameters are unchanged. Parameters of norm "
                 f"{MAX_PARAMETER_NORM:.0e} or more can overflow float64 in the next pass: use a "
