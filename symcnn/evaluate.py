@@ -6,9 +6,10 @@ Two evaluators run the same mathematics:
   derived template*. The weighted-sum part of a conv or dense template has partials
   dz/d omega_k = xi_k and dz/d xi_k = omega_k (checked here, on the derived partials), so
   its forward pass, its sum over positions of upstream x dz/dw, and its pass back to the
-  inputs are each one tensor contraction over all positions at once. The nonlinear parts
-  (activations and their derived partials, the loss and its derived partials) go through
-  ``lambdify``.
+  inputs are each one tensor contraction over all positions at once. An activation and its
+  derived partial are compiled into in-place ufunc calls (:mod:`symcnn.elementwise`); the loss
+  joined with the last activation and its derived partials go through ``lambdify``. Each
+  batch size gets a :class:`symcnn.plan.StepPlan`: indices and buffers made once.
 * :class:`UnrolledEvaluator` lambdifies every scalar expression and every local partial of
   every position, and combines them scalar by scalar; it is slow and exists to cross-check
   the fast path on small networks.
