@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+from .activations import is_elementwise
 from .differentiate import local_partials
 from .naming import adjoint_symbol
 
@@ -94,7 +95,7 @@ def gradient_expression(graph, weight) -> sympy.Expr:
         if weight_partial == 0:
             continue
         z = node.pre_activations[position]
-        if node.layer.activation == "softmax":  # every output of a softmax depends on every z
+        if not is_elementwise(node.layer.activation):  # every output of a softmax depends on every z
             upstream = sympy.Add(*[adjoint_symbol(node.outputs[other]) * local_partials(node, other)["output"][z]
                                    for other in node.positions()])
         else:

@@ -19,6 +19,7 @@ from collections import defaultdict
 import numpy as np
 import sympy
 
+from .activations import activation_function, is_elementwise
 from .functions import LogSumExp, Sigmoid
 from .layers import ALPHA, ZETA, LayerTemplate
 from .losses import loss_of_logits, output_probabilities
@@ -105,11 +106,11 @@ def local_partials(node, position) -> dict:
     result = {}
     if "weighted_sum" in node.template.partials:
         result["weighted_sum"] = _instantiate_partials(node.template.partials["weighted_sum"], mapping)
-    if node.layer.activation == "softmax":
-        # written in the outputs a_j = e^{z_j - LSE(z)}: d a_k / d z_m = a_k (delta_km - a_m)
-        outputs = {node.output_at(other): node.outputs[other] for other in node.positions()}
-        output = node.output_at(position)
-        result["output"] = {z: sympy.diff(output, z).xreplace(outputs) for z in node.pre_activations.flat}
+    if not is_elementwise(node.layer.activation):
+        # the activation's own partial d a_k / d z_m, derived once in indexed form, in the outputs a
+        outputs, k = list(node.outputs.flat), position[0]
+        partial = activation_function(node.layer.activation).partial
+        result["output"] = {z: partial(outputs, k, m) for m, z in enumerate(node.pre_activations.flat)}
     else:
         result["output"] = _instantiate_partials(node.template.partials["output"], mapping)
     return result

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from ..activations import is_elementwise
 from ..chainrule import gradient_expression
 from ..differentiate import local_partials, partials_of
 from ..display import display_math, ledger_html, ledger_latex, ledger_text
@@ -98,7 +99,7 @@ class Ledger:
 
     def _terms(self, graph):
         node, weight = self.node, self.weight
-        softmax = node.layer.activation == "softmax"
+        softmax = not is_elementwise(node.layer.activation)
         # a filter's (unit's) weights reach only its own outputs; every softmax output reads every z
         reached = [p for p in node.positions() if p[0] == self.index[0]]
         partials = {p: local_partials(node, p) for p in (node.positions() if softmax else reached)}
@@ -129,7 +130,7 @@ class Ledger:
         while True:
             role, node = role_of(graph, current, self.net.inspection_cache), graph.nodes[index]
             if role.kind == "pre_activation":
-                positions = list(node.positions()) if node.layer.activation == "softmax" else [role.index]
+                positions = list(node.positions()) if not is_elementwise(node.layer.activation) else [role.index]
                 choices = [LedgerFactor(node.outputs[p], current, local_partials(node, p)["output"][current])
                            for p in positions]
             elif index == len(graph.nodes) - 1:
