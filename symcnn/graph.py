@@ -219,7 +219,7 @@ class SymbolicGraph:
             raise ValueError(f"layer {number} ({layer.describe()}): softmax is only available on a Dense layer "
                              "(its outputs must be one vector)")
         shapes = layer.parameter_shapes(input_shape)
-        dense = layer.kind == "dense"
+        dense = len(output_shape) == 1  # a layer of units (the "r" scheme names them apart)
         node = LayerNode(number, layer, input_shape, output_shape, inputs,
                          symbol_array(self.naming, "activation", number, output_shape),
                          template=layer.template(input_shape))

@@ -150,6 +150,11 @@ class Layer:
         """
         return 0
 
+    def fans(self, shape: tuple[int, ...], convention: str) -> tuple[int, int]:
+        """(n_in, n_out) of this layer's parameter array of ``shape`` under a Glorot ``convention``
+        (see :func:`symcnn.initializers.initialize`)."""
+        raise NotImplementedError(f"{self.describe()}: no parameters")
+
     def kernel(self, node, template: LayerTemplate, needs_input_gradient: bool):
         """The numeric kernel of this layer at graph ``node``: ``forward(x, params) -> (z, cache)`` and
         ``backward(dL/dz, cache, params, gradients) -> dL/dx`` on channels-last maps, checked against the
