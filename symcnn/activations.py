@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import keyword
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 import sympy
@@ -285,61 +286,68 @@ class Softmax:
 
     # numeric: rows of a batch, shape (N, K)
     @staticmethod
-    def forward(z) -> tuple[np.ndarray, np.ndarray]:
-        """(a, log a) of logits z (N, K), by subtracting each row's largest logit first."""
-        shifted = z - z.max(axis=1, keepdims=True)
-        log_a = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        return np.exp(log_a), log_a
+    def values(z, complement=False) -> "SoftmaxValues":
+        """a = softmax(z), log a and (``complement``) log(1 - a) of logits z (N, K), finite for any logits.
 
-    @staticmethod
-    def log_complement_values(z, a) -> np.ndarray:
-        """log(1 - a_k) for z (N, K) and a = softmax(z), finite for K >= 2 and any logits.
-
-        log1p(-a_k) where a_k <= 1/2; for the one larger output, log sum_{j != k} e^{z_j} - log sum_j e^{z_j}
-        directly (1 - a_k may have rounded to 0).
+        log a = z - max - log sum e^{z - max}. log(1 - a_k) is log1p(-a_k) where a_k <= 1/2; for a
+        row's one larger output (its largest) it is Lbar_k - log sum_j e^{z_j} with Lbar_k = log sum_{j != k} e^{z_j}
+        computed directly, since 1 - a_k may have rounded to 0.
         """
-        values = np.log1p(-np.minimum(a, 0.5))
-        rows = np.flatnonzero(a.max(axis=1) > 0.5)
-        if rows.size:
-            top = a[rows].argmax(axis=1)
-            logits = z[rows]
-            others = logits.copy()
-            others[np.arange(rows.size), top] = -np.inf
-            values[rows, top] = Softmax.log_sum_exp(others) - Softmax.log_sum_exp(logits)
+        rows, top = np.arange(len(z)), z.argmax(axis=1)
+        largest = z[rows, top][:, None]
+        log_normaliser = largest + np.log(np.exp(z - largest).sum(axis=1, keepdims=True))
+        log_a = z - log_normaliser
+        values = SoftmaxValues(z, np.exp(log_a), log_a, rows, top)
+        if complement:
+            others = z.copy()
+            others[rows, top] = -np.inf
+            second = others.max(axis=1, keepdims=True)
+            values.log_others = second + np.log(np.exp(others - second).sum(axis=1, keepdims=True))  # Lbar_top
+            values.large = values.a[rows, top] > 0.5
+            log_q = np.log1p(-np.minimum(values.a, 0.5))
+            log_q[rows, top] = np.where(values.large, (values.log_others - log_normaliser)[:, 0], log_q[rows, top])
+            values.log_q, values.others = log_q, others
         return values
 
     @staticmethod
-    def log_sum_exp(z) -> np.ndarray:
-        """log sum_k e^{z_k} of each row of z (N, K): its largest entry m plus log sum_k e^{z_k - m}."""
-        largest = z.max(axis=1)
-        return largest + np.log(np.exp(z - largest[:, None]).sum(axis=1))
-
-    @staticmethod
-    def backward_output(g, a) -> np.ndarray:
+    def backward_output(g, values) -> np.ndarray:
         """sum_k g_k d a_k / d z_m = a_m (g_m - sum_k g_k a_k)."""
+        a = values.a
         return a * (g - np.einsum("nk,nk->n", g, a)[:, None])
 
     @staticmethod
-    def backward_log_output(g, a) -> np.ndarray:
+    def backward_log_output(g, values) -> np.ndarray:
         """sum_k g_k d log a_k / d z_m = g_m - a_m sum_k g_k."""
-        return g - a * g.sum(axis=1, keepdims=True)
+        return g - values.a * g.sum(axis=1, keepdims=True)
 
     @staticmethod
-    def backward_log_complement(g, z, a, log_complement) -> np.ndarray:
+    def backward_log_complement(g, values) -> np.ndarray:
         """sum_k g_k d log(1 - a_k) / d z_m = sum_{k != m} g_k e^{z_m - Lbar_k} - a_m sum_k g_k.
 
         e^{z_m - Lbar_k} = a_m / (1 - a_k) = a_m e^{-log(1 - a_k)}, at most 2 a_m where a_k <= 1/2;
-        for a larger a_k it is taken as e^{z_m - Lbar_k} itself (at most 1 for m != k).
+        for a row's one larger a_k it is e^{z_m - Lbar_k} itself (at most 1 for m != k).
         """
-        large = a > 0.5
-        weighted = np.where(large, 0.0, g * np.exp(-np.where(large, 0.0, log_complement)))  # g_k / (1 - a_k)
-        result = a * (weighted.sum(axis=1, keepdims=True) - weighted) - a * g.sum(axis=1, keepdims=True)
-        for row, k in zip(*np.nonzero(large)):
-            lbar = z[row, k] + log_complement[row, k] - np.log(a[row, k])  # Lbar_k = log(1 - a_k) + log sum_j e^{z_j}
-            others = z[row].copy()
-            others[k] = -np.inf  # the sum is over m != k
-            result[row] += g[row, k] * np.exp(others - lbar)
+        a, rows, top, large = values.a, values.rows, values.top, values.large
+        weighted = g * np.exp(-values.log_q * (a <= 0.5))  # g_k / (1 - a_k); the large a_k's share is below
+        weighted[rows, top] *= ~large
+        result = a * (weighted.sum(axis=1, keepdims=True) - weighted - g.sum(axis=1, keepdims=True))
+        result += (g[rows, top] * large)[:, None] * np.exp(values.others - values.log_others)  # others: z, -inf at k
         return result
+
+
+@dataclass
+class SoftmaxValues:
+    """What one softmax pass over logits z (N, K) computed, for the backward products (:meth:`Softmax.values`)."""
+
+    z: np.ndarray
+    a: np.ndarray
+    log_a: np.ndarray
+    rows: np.ndarray
+    top: np.ndarray  # each row's largest logit
+    large: np.ndarray | None = None  # whether that output's a exceeds 1/2
+    log_q: np.ndarray | None = None  # log(1 - a)
+    others: np.ndarray | None = None  # z with the top entry -inf
+    log_others: np.ndarray | None = None  # Lbar of the top entry, (N, 1)
 
 
 #: The softmax activation (use the name ``"softmax"``).

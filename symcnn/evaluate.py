@@ -107,46 +107,52 @@ class _Head:
         variables = [LOG_P, LOG_Q, P, T] if self.softmax is not None else [LOGIT, T]
         self.needs_log_complement = template.has(LOG_Q)
         self.loss = compile_expressions(variables, template)
-        # (variable, compiled d loss_k / d variable) for the variables the loss depends on
-        self.partials = [(variable, compile_expressions(variables, sympy.diff(template, variable)))
+        # (how d loss_k / d variable reaches dL/dz, compiled d loss_k / d variable) for the variables it depends on
+        backward = {LOGIT: None}
+        if self.softmax is not None:
+            backward = {LOG_P: self.softmax.backward_log_output, LOG_Q: self.softmax.backward_log_complement,
+                        P: self.softmax.backward_output}
+        self.partials = [(backward[variable], compile_expressions(variables, sympy.diff(template, variable)))
                          for variable in variables[:-1] if template.has(variable)]
         if self.softmax is None:
             self.probabilities = compile_expressions([LOGIT], activation_function(activation)(LOGIT))
 
     def _arguments(self, logits, targets):
-        """The loss's variables as arrays, and (z, p, log(1 - p)) after a softmax."""
+        """The loss's variables as arrays, and the softmax's values after a softmax."""
         if self.softmax is None:
             return [logits, targets], None
-        probabilities, log_p = self.softmax.forward(logits)
-        log_q = (self.softmax.log_complement_values(logits, probabilities) if self.needs_log_complement
-                 else np.zeros_like(logits))
-        return [log_p, log_q, probabilities, targets], (probabilities, log_q)
+        values = self.softmax.values(logits, complement=self.needs_log_complement)
+        log_q = values.log_q if self.needs_log_complement else np.zeros_like(logits)
+        return [values.log_a, log_q, values.a, targets], values
+
+    @staticmethod
+    def _full(values, shape):
+        """A compiled result as an array of ``shape`` (a constant partial comes back as a number)."""
+        if isinstance(values, np.ndarray) and values.shape == shape:
+            return values
+        return np.broadcast_to(values, shape)
 
     def loss_per_sample(self, logits, targets):
         arguments, _ = self._arguments(logits, targets)
-        return np.broadcast_to(self.loss(*arguments), logits.shape).sum(axis=1)
+        return self._full(self.loss(*arguments), logits.shape).sum(axis=1)
 
     def gradient(self, logits, targets):
+        return self.loss_and_gradient(logits, targets)[1]
+
+    def loss_and_gradient(self, logits, targets):
+        """(each sample's loss (N,), dL/dz (N, K)) from one pass over the logits."""
         arguments, softmax_values = self._arguments(logits, targets)
+        loss = self._full(self.loss(*arguments), logits.shape).sum(axis=1)
         gradient = np.zeros_like(logits)
-        for variable, partial in self.partials:
-            values = np.broadcast_to(partial(*arguments), logits.shape)
-            if softmax_values is None:
-                gradient += values
-                continue
-            probabilities, log_q = softmax_values
-            if variable == LOG_P:
-                gradient += self.softmax.backward_log_output(values, probabilities)
-            elif variable == LOG_Q:
-                gradient += self.softmax.backward_log_complement(values, logits, probabilities, log_q)
-            else:
-                gradient += self.softmax.backward_output(values, probabilities)
-        return gradient
+        for backward, partial in self.partials:
+            values = self._full(partial(*arguments), logits.shape)
+            gradient += values if backward is None else backward(values, softmax_values)
+        return loss, gradient
 
     def outputs(self, logits):
         if self.softmax is not None:
-            return self.softmax.forward(logits)[0]
-        return np.broadcast_to(self.probabilities(logits), logits.shape).astype(float)
+            return self.softmax.values(logits).a
+        return np.array(self._full(self.probabilities(logits), logits.shape), dtype=float)
 
 
 class CompiledNetwork:
@@ -208,8 +214,9 @@ class CompiledNetwork:
     def loss_and_gradients(self, x, targets, params):
         """(mean loss, {key: dLoss/dkey}) for a batch."""
         logits, caches = self._forward(x, params)
-        loss = float(np.mean(self.head.loss_per_sample(logits, targets)))
-        logit_gradient = self.head.gradient(logits, targets) / x.shape[0]  # d(mean)/dz
+        losses, logit_gradient = self.head.loss_and_gradient(logits, targets)
+        loss = float(np.mean(losses))
+        logit_gradient /= x.shape[0]  # d(mean)/dz
         gradients = chainrule.backpropagate(self.layers, caches, logit_gradient, params)
         return loss, gradients
 

@@ -277,12 +277,12 @@ def test_softmax_numeric_pieces_and_their_vector_jacobian_products_match_pytorch
     softmax = ACTIVATIONS["softmax"]
     z = SOFTMAX_LOGITS[case](rng)
     g = rng.normal(size=z.shape)
-    a, log_a = softmax.forward(z)
-    log_q = softmax.log_complement_values(z, a)
+    values = softmax.values(z, complement=True)
+    a, log_a, log_q = values.a, values.log_a, values.log_q
     for name, ours, function in [
-            ("a", softmax.backward_output(g, a), lambda t: torch.softmax(t, dim=1)),
-            ("log a", softmax.backward_log_output(g, a), lambda t: torch.log_softmax(t, dim=1)),
-            ("log(1 - a)", softmax.backward_log_complement(g, z, a, log_q), _torch_log_complement)]:
+            ("a", softmax.backward_output(g, values), lambda t: torch.softmax(t, dim=1)),
+            ("log a", softmax.backward_log_output(g, values), lambda t: torch.log_softmax(t, dim=1)),
+            ("log(1 - a)", softmax.backward_log_complement(g, values), _torch_log_complement)]:
         expected_vjp, expected_value = torch_vector_jacobian_product(function, z, g)
         value = {"a": a, "log a": log_a, "log(1 - a)": log_q}[name]
         assert np.all(np.isfinite(value)) and np.all(np.isfinite(ours)), name
