@@ -273,9 +273,14 @@ class Softmax:
         return LogSumExp(*[z for j, z in enumerate(logits) if j != k]) - LogSumExp(*logits)
 
     def partial(self, outputs, k, m) -> sympy.Expr:
-        """d a_k / d z_m in the named outputs, from the derived indexed partial."""
-        return self.partial_of_output.xreplace({self.k: k, self.m: m}).doit().xreplace(
-            {self.a[j]: outputs[j] for j in {k, m}})
+        """d a_k / d z_m in the named ``outputs``, from the derived indexed partial (its diagonal and
+        off-diagonal forms, taken once)."""
+        if not hasattr(self, "_diagonal"):
+            self._diagonal = self.partial_of_output.xreplace({self.k: 0, self.m: 0}).doit()
+            self._off_diagonal = self.partial_of_output.xreplace({self.k: 0, self.m: 1}).doit()
+        if k == m:
+            return self._diagonal.xreplace({self.a[0]: outputs[k]})
+        return self._off_diagonal.xreplace({self.a[0]: outputs[k], self.a[1]: outputs[m]})
 
     def rolled(self, z_base, a_base, k, m, count) -> tuple[sympy.Expr, sympy.Expr]:
         """(a_k = e^{z_k} / sum_m e^{z_m} in z_base, d a_k / d z_m in a_base) for the rolled (indexed) form

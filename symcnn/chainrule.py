@@ -20,7 +20,7 @@ import numpy as np
 import sympy
 
 from .activations import is_elementwise
-from .differentiate import local_partials
+from .differentiate import local_partials, output_partial
 from .naming import adjoint_symbol
 
 
@@ -96,7 +96,7 @@ def gradient_expression(graph, weight) -> sympy.Expr:
             continue
         z = node.pre_activations[position]
         if not is_elementwise(node.layer.activation):  # every output of a softmax depends on every z
-            upstream = sympy.Add(*[adjoint_symbol(node.outputs[other]) * local_partials(node, other)["output"][z]
+            upstream = sympy.Add(*[adjoint_symbol(node.outputs[other]) * output_partial(node, other, position)
                                    for other in node.positions()])
         else:
             upstream = adjoint_symbol(node.outputs[position]) * partials["output"][z]

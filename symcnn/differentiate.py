@@ -116,6 +116,25 @@ def local_partials(node, position) -> dict:
     return result
 
 
+def output_partial(node, position, wrt_position) -> sympy.Expr:
+    """d a[position] / d z[wrt_position] in a layer with a weighted sum: one entry of ``local_partials``' "output".
+
+    Only that entry is instantiated: a softmax couples its K outputs, K**2 partials in all.
+
+    >>> from symcnn.graph import SymbolicGraph
+    >>> from symcnn.layers import Dense, Flatten
+    >>> softmax = SymbolicGraph((1, 1, 2), [Flatten(), Dense(3, activation="softmax")], "cross_entropy")
+    >>> output_partial(softmax.layer_nodes[-1], (2,), (0,))
+    -a__1_0*a__1_2
+    """
+    position, wrt_position = tuple(position), tuple(wrt_position)
+    if not is_elementwise(node.layer.activation):
+        return activation_function(node.layer.activation).partial(node.outputs, position[0], wrt_position[0])
+    if position != wrt_position:
+        return sympy.S.Zero
+    return local_partials(node, position)["output"][node.pre_activations[position]]
+
+
 def output_errors(graph) -> dict:
     """dL/dz_k of the last layer (Nielsen's output error delta, BP1), written in its outputs a and targets y.
 
