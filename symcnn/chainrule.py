@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from .differentiate import local_partials
+from .activations import is_elementwise
+from .differentiate import local_partials, output_partial
 from .naming import adjoint_symbol
 
 
@@ -95,8 +96,8 @@ def gradient_expression(graph, weight) -> sympy.Expr:
         if weight_partial == 0:
             continue
         z = node.pre_activations[position]
-        if node.layer.activation == "softmax":  # every output of a softmax depends on every z
-            upstream = sympy.Add(*[adjoint_symbol(node.outputs[other]) * local_partials(node, other)["output"][z]
+        if not is_elementwise(node.layer.activation):  # every output of a softmax depends on every z
+            upstream = sympy.Add(*[adjoint_symbol(node.outputs[other]) * output_partial(node, other, position)
                                    for other in node.positions()])
         else:
             upstream = adjoint_symbol(node.outputs[position]) * partials["output"][z]

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from .activations import activation_function, is_elementwise
 from .checks import check_int
 from .layers import ALPHA, ZETA, Flatten, Layer, LayerTemplate
-from .losses import check_loss, loss_of_probabilities, output_probabilities
+from .losses import check_loss, loss_of_probabilities
 from .naming import make_symbol, symbol_array
 
 #: Unrolled building stops before it starts beyond this many expression terms: about half a
@@ -53,18 +54,17 @@ SECONDS_PER_BUILD_COST = 1e-5
 def estimated_build_cost(input_shape, layers) -> tuple[int, int, int]:
     """(cost, named scalars, template terms) of building a network, from its shapes alone.
 
-    cost = named scalars + ``BUILD_COST_PER_TEMPLATE_TERM`` x template terms (+ K**3 per softmax), where the named
+    cost = named scalars + ``BUILD_COST_PER_TEMPLATE_TERM`` x template terms, where the named
     scalars are every pixel, weight, bias, z, a, target and the loss, and a layer's template
-    terms are its template's generic inputs + 1. A softmax over K outputs adds K**3: each of
-    its K x K partials is derived from a K-term normaliser (measured: 50, 100 and 200 classes
-    take about 1.8, 8.2 and 70 s). Python ints throughout, so absurd sizes give an absurd
-    number, not an overflow or a MemoryError.
+    terms are its template's generic inputs + 1. (A softmax costs nothing more: its partials
+    are derived once for any K, see :class:`~symcnn.activations.Softmax`.) Python ints
+    throughout, so absurd sizes give an absurd number, not an overflow or a MemoryError.
 
     >>> from symcnn.layers import Conv2D, Dense, Flatten
     >>> estimated_build_cost((1, 4, 4), [Conv2D(1, 3, bias=False), Flatten(), Dense(1)])
     (492, 42, 15)
     """
-    shape, scalars, terms, softmax = tuple(input_shape), math.prod(input_shape) + 1, 0, 0  # pixels and the loss
+    shape, scalars, terms = tuple(input_shape), math.prod(input_shape) + 1, 0  # pixels and the loss
     for layer in layers:
         output_shape = layer.output_shape(shape)
         if not isinstance(layer, Flatten):
@@ -72,10 +72,9 @@ def estimated_build_cost(input_shape, layers) -> tuple[int, int, int]:
             parameters = sum(math.prod(size) for size in layer.parameter_shapes(shape).values())
             scalars += outputs * (2 if layer.has_weighted_sum else 1) + parameters  # z and a, or a alone
             terms += layer.template_size(shape) + 1
-            softmax += outputs ** 3 if layer.activation == "softmax" else 0
         shape = output_shape
     scalars += math.prod(shape)  # the targets
-    return scalars + BUILD_COST_PER_TEMPLATE_TERM * terms + softmax, scalars, terms
+    return scalars + BUILD_COST_PER_TEMPLATE_TERM * terms, scalars, terms
 
 
 def _duration(seconds: float) -> str:
@@ -103,7 +102,7 @@ def check_build_budget(input_shape, layers, max_build_cost=None) -> int:
     if cost > max_build_cost:
         raise ValueError(f"building this network would create about {scalars:,} named scalars and expand "
                          f"{terms:,} template terms: a cost of {cost:,} (scalars + "
-                         f"{BUILD_COST_PER_TEMPLATE_TERM} x terms + K**3 per softmax of K outputs), more than max_build_cost={max_build_cost:,}, "
+                         f"{BUILD_COST_PER_TEMPLATE_TERM} x terms), more than max_build_cost={max_build_cost:,}, "
                          f"so nothing was built. Expect about {_duration(cost * SECONDS_PER_BUILD_COST)} of "
                          f"building; to build it anyway pass max_build_cost={cost} or more (to Network or "
                          "symcnn.load)")
@@ -156,8 +155,8 @@ class LayerNode:
         position = tuple(position)
         if self.pre_activations is None:  # pooling: a is a function of the window itself
             return self.template.output.xreplace(self.substitution(position))
-        if self.layer.activation == "softmax":
-            return output_probabilities("softmax", list(self.pre_activations.flat))[position[0]]
+        if not is_elementwise(self.layer.activation):  # a softmax: every output reads every z
+            return activation_function(self.layer.activation).outputs(list(self.pre_activations.flat))[position[0]]
         return self.template.output.xreplace({ZETA: self.pre_activations[position],
                                               ALPHA: self.outputs[position]})
 
@@ -216,10 +215,11 @@ class SymbolicGraph:
         output_shape = layer.output_shape(input_shape)
         if number is None:
             return LayerNode(None, layer, input_shape, output_shape, inputs, inputs.reshape(output_shape))
-        if layer.activation == "softmax" and layer.kind != "dense":
-            raise ValueError(f"layer {number} ({layer.describe()}): softmax is only available on a Dense layer")
+        if not is_elementwise(layer.activation) and len(output_shape) != 1:
+            raise ValueError(f"layer {number} ({layer.describe()}): softmax is only available on a Dense layer "
+                             "(its outputs must be one vector)")
         shapes = layer.parameter_shapes(input_shape)
-        dense = layer.kind == "dense"
+        dense = len(output_shape) == 1  # a layer of units (the "r" scheme names them apart)
         node = LayerNode(number, layer, input_shape, output_shape, inputs,
                          symbol_array(self.naming, "activation", number, output_shape),
                          template=layer.template(input_shape))
@@ -235,11 +235,11 @@ class SymbolicGraph:
         if not self.nodes or self.nodes[-1].pre_activations is None:
             raise ValueError("the last layer must be a Conv2D or Dense layer (the loss needs its logits)")
         for node in self.nodes[:-1]:
-            if node.layer.activation == "softmax":
+            if not is_elementwise(node.layer.activation):
                 raise ValueError(f"layer {node.number} ({node.layer.describe()}): softmax is only "
                                  "supported on the last layer")
         last = self.nodes[-1]
-        if last.layer.activation == "softmax" and last.output_shape == (1,):
+        if not is_elementwise(last.layer.activation) and last.output_shape == (1,):
             raise ValueError(f"layer {last.number} ({last.layer.describe()}): a softmax over one output is "
                              f"identically 1, so nothing can be learned: {loss} after a softmax needs at least "
                              "two outputs; for one output use Dense(1, activation='sigmoid') with loss='bce'")

@@ -3,7 +3,7 @@ import pytest
 import sympy
 
 import symcnn as sc
-from symcnn.differentiate import central_differences, local_partials, partials_of
+from symcnn.differentiate import central_differences, local_partials, output_partial, partials_of
 
 
 def test_partials_of_equals_sympy_diff():
@@ -92,3 +92,21 @@ def test_output_errors_equal_the_last_bias_gradient(last_activation, loss, rng):
     if (last_activation, loss) in (("softmax", "cross_entropy"), ("sigmoid", "bce")):  # p - t
         a, t = net.graph.output_symbols, net.graph.target_symbols
         assert list(errors.values()) == [a[k] - t[k] for k in range(3)]
+
+
+@pytest.mark.parametrize("last_activation, loss", [("softmax", "cross_entropy"), ("sigmoid", "bce")])
+def test_one_output_partial_is_the_entry_of_the_local_partials_and_sympy_s_diff(small_network, last_activation, loss):
+    """output_partial instantiates one d a / d z alone; it equals local_partials' entry and diff of the output."""
+    graph = small_network(loss, last_activation).graph
+    for node in (graph.layer_nodes[0], graph.layer_nodes[-1]):
+        for position in list(node.positions())[:4]:
+            partials = local_partials(node, position)["output"]
+            for other in list(node.positions())[:4]:
+                z = node.pre_activations[other]
+                entry = output_partial(node, position, other)
+                assert sympy.simplify(entry - partials.get(z, 0)) == 0
+                outputs = {node.output_at(p): node.outputs[p] for p in node.positions()}
+                by_diff = sympy.diff(node.output_at(position), z).xreplace(outputs)
+                point = {s: v for s, v in zip(sorted(by_diff.free_symbols | entry.free_symbols, key=str),
+                                              np.linspace(0.1, 0.3, 50))}
+                assert float(entry.subs(point)) == pytest.approx(float(by_diff.subs(point)), rel=1e-12, abs=1e-15)

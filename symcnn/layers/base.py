@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from ..activations import activation_function
+from ..activations import activation_function, is_elementwise
 from ..initializers import INITIALIZERS
 from ..naming import template_symbol
 
@@ -85,7 +85,7 @@ def affine_template(patch, kernel, has_bias, activation) -> LayerTemplate:
     weighted_sum = sympy.Add(*[k * x for k, x in zip(kernel.flat, patch.flat)])
     if bias is not None:
         weighted_sum += bias
-    output = activation_function(activation)(ZETA) if activation != "softmax" else ZETA
+    output = activation_function(activation)(ZETA) if is_elementwise(activation) else ZETA
     return LayerTemplate(patch, kernel, bias, weighted_sum, output)
 
 
@@ -149,6 +149,11 @@ class Layer:
         (18, 50, 0)
         """
         return 0
+
+    def fans(self, shape: tuple[int, ...], convention: str) -> tuple[int, int]:
+        """(n_in, n_out) of this layer's parameter array of ``shape`` under a Glorot ``convention``
+        (see :func:`symcnn.initializers.initialize`)."""
+        raise NotImplementedError(f"{self.describe()}: no parameters")
 
     def kernel(self, node, template: LayerTemplate, needs_input_gradient: bool):
         """The numeric kernel of this layer at graph ``node``: ``forward(x, params) -> (z, cache)`` and
