@@ -202,6 +202,7 @@ class ConvStage:
             self.interior = self.source.reshape(batch, -1)[:, :self.windows.size]
             self.copies_input = self.windows.padded
         self.weight_key, self.bias_key = kernel.keys["weight"], kernel.keys.get("bias")
+        self.plain_kernel = factored or not kernel.shared  # the weight array is the kernel matrix
         self.ones = np.ones(len(self.z_rows))
         self.transposed_pass = None
         if kernel.needs_input_gradient:
@@ -219,7 +220,27 @@ class ConvStage:
             self.padded_map, (kh, kw, batch, out_h, out_w),
             (stride_r, stride_c, stride_n, sh * stride_r, sw * stride_c), writeable=False)
         self.columns_by_entry = np.empty((kh * kw, batch * out_h * out_w))
+        self.window_columns = self.columns_by_entry.reshape(self.window_view.shape)
         self.columns = self.columns_by_entry.T  # (positions, entries), as the take path gives
+        # an unpadded input that is the same buffer call after call (the previous layer's) is viewed directly
+        self.views_input = ph == pw == 0 and not self.factored
+        self.viewed_input = self.previous_input = self.input_view = None
+
+    def _input_windows(self, x):
+        """The window view to copy im2col from: of ``x`` itself once it is the same buffer twice in a row,
+        else of the padded copy made here."""
+        if x is self.viewed_input:
+            return self.input_view
+        np.copyto(self.summed, x[..., 0])
+        if self.views_input and x is self.previous_input and x.flags.c_contiguous:
+            stride_n, stride_r, stride_c, _ = x.strides
+            (sh, sw) = self.kernel.stride
+            self.viewed_input = x
+            self.input_view = np.lib.stride_tricks.as_strided(
+                x, self.window_view.shape, (stride_r, stride_c, stride_n, sh * stride_r, sw * stride_c),
+                writeable=False)
+        self.previous_input = x
+        return self.window_view
 
     def _kernel_matrix(self, weight):
         filters = weight.shape[0]
@@ -231,9 +252,10 @@ class ConvStage:
         if self.strided:
             if self.factored:  # sum_c x[c, ...]: the weight is a common factor over c
                 self._sum_channels(x)
+                windows = self.window_view
             else:
-                np.copyto(self.summed, x[..., 0])
-            np.copyto(self.columns_by_entry.reshape(self.window_view.shape), self.window_view)
+                windows = self._input_windows(x)
+            np.copyto(self.window_columns, windows)
         else:
             if self.copies_input or not x.flags.c_contiguous:
                 np.copyto(self.interior, x.reshape(self.batch, -1))
@@ -242,8 +264,7 @@ class ConvStage:
                 flat = x.reshape(-1)
             np.take(flat, self.index, out=self.columns, mode="clip")
         weight = params[self.weight_key]
-        matrix = weight.reshape(weight.shape[0], -1) if self.factored or not self.kernel.shared else \
-            self._kernel_matrix(weight)
+        matrix = weight.reshape(weight.shape[0], -1) if self.plain_kernel else self._kernel_matrix(weight)
         np.matmul(self.columns, matrix.T, out=self.z_rows)
         if self.bias_key is not None:
             np.add(self.z_rows, params[self.bias_key], out=self.z_rows)
