@@ -192,6 +192,8 @@ class CompiledNetwork:
 
     #: batch sizes whose plans are kept, the most recently used
     kept_plans = 3
+    #: a plan whose buffers exceed this many bytes is used for its call only (predicting a large set)
+    kept_plan_bytes = 256 * 2 ** 20
 
     def __init__(self, graph, input_gradient=False, rewrites=True):
         self.graph = graph
@@ -219,6 +221,8 @@ class CompiledNetwork:
         plan = self._plans.pop(batch, None)
         if plan is None:
             plan = StepPlan(self.layers, batch)
+            if plan.nbytes > self.kept_plan_bytes:
+                return plan
             while len(self._plans) >= self.kept_plans:
                 self._plans.pop(next(iter(self._plans)))
         self._plans[batch] = plan

@@ -70,7 +70,14 @@ class StepPlan:
 
     def __init__(self, kernels, batch: int):
         self.batch = batch
-        self.stages = [kernel.stage(batch) for kernel in kernels]
+        self.stages = [kernel.new_stage(batch) for kernel in kernels]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays the plan owns (its buffers and indices; views not counted twice)."""
+        owned = [value for stage in self.stages for part in (stage, stage.activation) if part is not None
+                 for value in vars(part).values() if isinstance(value, np.ndarray) and value.base is None]
+        return sum(array.nbytes for array in owned)
 
     def forward(self, x, params):
         """(the last layer's logits (N, K), every layer's (cache, z, a)); arrays in the stages' buffers."""

@@ -138,3 +138,18 @@ def test_an_expression_the_compiler_does_not_know_runs_through_its_fallback():
     np.testing.assert_allclose(program(np.empty(5), z), np.heaviside(z, 0) * z ** 3, rtol=1e-14)
     with pytest.raises(Exception):
         ElementwiseProgram(expression, [Z])
+
+
+def test_a_plan_too_large_to_keep_serves_its_call_only_and_a_forward_pass_makes_no_backward_buffers():
+    net = sc.presets.network_d()
+    x = RNG.random((5, 1, 27, 27))
+    compiled = net.compiled
+    compiled.kept_plan_bytes = 0  # every plan is "too large"
+    outputs = net.predict(x)
+    assert 5 not in compiled._plans
+    del compiled.kept_plan_bytes  # the class's limit again
+    np.testing.assert_allclose(net.predict(x), outputs, rtol=1e-15)
+    plan = compiled.plan(5)
+    assert all(getattr(stage, "dx", None) is None for stage in plan.stages if hasattr(stage, "transposed_pass"))
+    net.gradients(x, np.eye(2)[[0, 1, 0, 1, 1]])
+    assert all(stage.transposed_pass is not None for stage in plan.stages[1:3])

@@ -196,16 +196,22 @@ class Kernel:
     def make_stage(self, batch: int):
         raise NotImplementedError
 
+    def new_stage(self, batch: int):
+        """A stage for ``batch`` samples, with its activation's, not kept by the kernel."""
+        stage = self.make_stage(batch)
+        stage.activation = None if self.activation is None else self.activation.stage(stage.output_shape)
+        buffer = getattr(stage, "gradient_buffer", None)  # where the stage wants dL/dz written
+        if buffer is not None and getattr(stage.activation, "dz", None) is not None:
+            stage.activation.dz = buffer
+        return stage
+
     def stage(self, batch: int):
-        """The stage for ``batch`` samples (made on first use, then reused)."""
+        """The kernel's own stage for ``batch`` samples (made on first use, then reused), which its
+        :meth:`forward` and :meth:`backward` run."""
         stages = self.__dict__.setdefault("_stages", {})
         stage = stages.pop(batch, None)
         if stage is None:
-            stage = self.make_stage(batch)
-            stage.activation = None if self.activation is None else self.activation.stage(stage.output_shape)
-            buffer = getattr(stage, "gradient_buffer", None)  # where the stage wants dL/dz written
-            if buffer is not None and getattr(stage.activation, "dz", None) is not None:
-                stage.activation.dz = buffer
+            stage = self.new_stage(batch)
             while len(stages) >= self.kept_stages:
                 stages.pop(next(iter(stages)))
         stages[batch] = stage  # most recently used last

@@ -186,7 +186,7 @@ class ConvStage:
         channels, height, width = kernel.input_shape
         self.channels = 1 if factored else channels  # factored: the channels are summed first
         self.windows = WindowIndex((self.channels, height, width), kernel.kernel_size, kernel.stride, kernel.padding)
-        self.index = self.windows.batched(batch)
+        self.index = None  # the batched gather index, made where a pass reads by it
         self.output_shape = (batch, *kernel.output_grid, kernel.filters)
         self.z = np.empty(self.output_shape)
         self.z_rows = self.z.reshape(-1, kernel.filters)
@@ -197,6 +197,7 @@ class ConvStage:
         if self.strided:
             self._prepare_strided_windows(batch)
         else:
+            self.index = self.windows.batched(batch)
             self.columns = np.empty(self.index.shape)
             self.source = np.zeros(self.source_size)  # the input and its padding zero, when copied
             self.interior = self.source.reshape(batch, -1)[:, :self.windows.size]
@@ -206,7 +207,7 @@ class ConvStage:
         self.ones = np.ones(len(self.z_rows))
         self.transposed_pass = None
         if kernel.needs_input_gradient:
-            self._prepare_transposed_pass(batch)
+            self._prepare_gradient_buffer()
 
     def _prepare_strided_windows(self, batch):
         _, height, width = self.kernel.input_shape
@@ -298,29 +299,33 @@ class ConvStage:
         if not self.kernel.needs_input_gradient:
             return None
         # dL/dx[c,r,q] = sum over the windows holding x[c,r,q] of dL/dz * w at that entry
+        if self.transposed_pass is None:
+            self._prepare_transposed_pass()
         dx = self._transposed(self.transposed_pass, dz_rows, weight)
         if self.factored:  # d(sum_c x_c)/dx_c = 1: every channel gets the summed map's gradient
             return np.broadcast_to(dx, (*dx.shape[:3], self.kernel.input_shape[0]))
         return dx
 
     # -- the transposed pass -----------------------------------------------------------------
-    def _prepare_transposed_pass(self, batch):
-        _, height, width = self.kernel.input_shape
-        kh, kw = self.kernel.kernel_size
-        self.window_gradient = np.zeros(self.columns.shape)
-        self.scatter_index = self.index.reshape(-1)
-        self.inverse = self.windows.transposed(batch, self.kernel.filters)
+    def _prepare_gradient_buffer(self):
         self.dz_source = np.zeros(self.z.size + 1)  # dL/dz and one zero
         #: where the activation writes dL/dz, so that the gather pass reads it without a copy
         self.gradient_buffer = self.dz_source[:-1].reshape(self.output_shape)
-        self.transposed_columns = np.empty(self.inverse.shape)
-        self.flipped = np.zeros((self.kernel.filters * kh * kw, self.channels))
-        self.dx = np.empty((batch, height, width, self.channels))
+
+    def _prepare_transposed_pass(self):
+        """The cheaper pass and only its buffers, on the first backward call (a forward-only stage,
+        as for predicting a large batch, never makes them)."""
+        _, height, width = self.kernel.input_shape
+        kh, kw = self.kernel.kernel_size
         self.transposed_pass = self._cheaper_transposed_pass()
-        if self.transposed_pass == "bincount":  # what the other pass would have needed
-            self.inverse = self.transposed_columns = self.flipped = None
+        self.dx = np.empty((self.batch, height, width, self.channels))
+        if self.transposed_pass == "bincount":
+            self.window_gradient = np.empty(self.columns.shape)
+            self.scatter_index = (self.windows.batched(self.batch) if self.index is None else self.index).reshape(-1)
         else:
-            self.window_gradient = None
+            self.inverse = self.windows.transposed(self.batch, self.kernel.filters)
+            self.transposed_columns = np.empty(self.inverse.shape)
+            self.flipped = np.empty((self.kernel.filters * kh * kw, self.channels))
 
     def _cheaper_transposed_pass(self):
         """The pass with the smaller estimated cost, by a fixed rule (so that two builds of a network
@@ -328,8 +333,9 @@ class ConvStage:
         about 3 ns, copying and gathering an entry through the inverse index about 1 ns, a matmul
         about 0.1 ns per multiply-add."""
         filters, (kh, kw) = self.kernel.filters, self.kernel.kernel_size
+        _, height, width = self.kernel.input_shape
         window_entries = self.columns.size  # (batch positions) x (c kh kw)
-        gathered = self.inverse.size  # (batch H W) x (f kh kw)
+        gathered = self.batch * height * width * filters * kh * kw  # (batch H W) x (f kh kw)
         bincount = 3.0 * window_entries + 0.1 * window_entries * filters
         gather = gathered * (1.0 + 0.1 * self.channels)
         return "bincount" if bincount <= gather else "gather"
