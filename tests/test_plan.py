@@ -153,3 +153,23 @@ def test_a_plan_too_large_to_keep_serves_its_call_only_and_a_forward_pass_makes_
     assert all(getattr(stage, "dx", None) is None for stage in plan.stages if hasattr(stage, "transposed_pass"))
     net.gradients(x, np.eye(2)[[0, 1, 0, 1, 1]])
     assert all(stage.transposed_pass is not None for stage in plan.stages[1:3])
+
+
+@pytest.mark.parametrize("channels, kernel, stride, padding, shared", [
+    (1, 3, 1, 0, False), (1, (3, 2), 1, (2, 1), False), (1, 2, 2, 1, False), (3, 3, 1, 1, False), (2, 3, 2, 0, False),
+    (3, 2, 1, 1, True), (3, 3, 1, 2, True)])
+@pytest.mark.parametrize("transposed_pass", ["bincount", "gather"])
+def test_both_transposed_passes_are_the_adjoint_of_the_forward_pass(channels, kernel, stride, padding, shared,
+                                                                    transposed_pass):
+    """<conv(x), y> = <x, conv^T(y)> for each pass (strided or indexed im2col; a shared kernel factored)."""
+    net = sc.Network((1, 7, 6), [sc.Conv2D(channels, 1), sc.Conv2D(3, kernel, stride=stride, padding=padding,
+                                                                  bias=False, shared_channels=shared)],
+                     loss="mse", seed=2)
+    stage = net.compiled.layers[1].new_stage(2)
+    x = RNG.normal(size=(2, 7, 6, channels))
+    z, cache = stage.forward(x, net.params)
+    z = z.copy()
+    y = RNG.normal(size=z.shape)
+    stage._prepare_transposed_pass(transposed_pass)
+    dx = stage.backward(y, cache, net.params, {})
+    assert float(np.sum(z * y)) == pytest.approx(float(np.sum(x * dx)), rel=1e-12)

@@ -312,20 +312,45 @@ class ConvStage:
         #: where the activation writes dL/dz, so that the gather pass reads it without a copy
         self.gradient_buffer = self.dz_source[:-1].reshape(self.output_shape)
 
-    def _prepare_transposed_pass(self):
-        """The cheaper pass and only its buffers, on the first backward call (a forward-only stage,
-        as for predicting a large batch, never makes them)."""
+    def _prepare_transposed_pass(self, transposed_pass=None):
+        """The cheaper pass (or ``transposed_pass``) and only its buffers, on the first backward call (a
+        forward-only stage, as for predicting a large batch, never makes them)."""
         _, height, width = self.kernel.input_shape
         kh, kw = self.kernel.kernel_size
-        self.transposed_pass = self._cheaper_transposed_pass()
+        self.transposed_pass = transposed_pass or self._cheaper_transposed_pass()
         self.dx = np.empty((self.batch, height, width, self.channels))
         if self.transposed_pass == "bincount":
             self.window_gradient = np.empty(self.columns.shape)
             self.scatter_index = (self.windows.batched(self.batch) if self.index is None else self.index).reshape(-1)
         else:
-            self.inverse = self.windows.transposed(self.batch, self.kernel.filters)
-            self.transposed_columns = np.empty(self.inverse.shape)
+            (ph, pw) = self.kernel.padding
+            self.strided_transpose = self.channels == 1 and self.kernel.stride == (1, 1) and ph < kh and pw < kw
+            if self.strided_transpose:
+                self._prepare_strided_transpose()
+            else:
+                self.inverse = self.windows.transposed(self.batch, self.kernel.filters)
+                self.transposed_columns = np.empty(self.inverse.shape)
             self.flipped = np.empty((self.kernel.filters * kh * kw, self.channels))
+
+    def _prepare_strided_transpose(self):
+        """One channel, stride 1: dL/dz zero-padded by kernel - 1 - padding, read with the kernel flipped
+        (negative strides), is a view holding every input position's window; copying it is the transposed
+        pass's im2col without an index (as the forward pass's strided copy)."""
+        _, height, width = self.kernel.input_shape
+        (kh, kw), (ph, pw) = self.kernel.kernel_size, self.kernel.padding
+        (out_h, out_w), filters = self.kernel.output_grid, self.kernel.filters
+        top, left = kh - 1 - ph, kw - 1 - pw
+        self.dz_padded = np.zeros((self.batch, out_h + 2 * top, out_w + 2 * left, filters))
+        self.dz_interior = self.dz_padded[:, top:top + out_h, left:left + out_w, :]
+        corner = self.dz_padded[:, kh - 1:, kw - 1:, :]
+        stride_n, stride_r, stride_c, stride_f = self.dz_padded.strides
+        # flipped_view[f, u, v, n, r, q] = padded dL/dz[n, kh - 1 + r - u, kw - 1 + q - v, f]
+        #                                = dL/dz[n, r + ph - u, q + pw - v, f] (zero outside)
+        self.flipped_view = np.lib.stride_tricks.as_strided(
+            corner, (filters, kh, kw, self.batch, height, width),
+            (stride_f, -stride_r, -stride_c, stride_n, stride_r, stride_c), writeable=False)
+        self.transposed_by_entry = np.empty((filters * kh * kw, self.batch * height * width))
+        self.transposed_entries = self.transposed_by_entry.reshape(self.flipped_view.shape)
 
     def _cheaper_transposed_pass(self):
         """The pass with the smaller estimated cost, by a fixed rule (so that two builds of a network
@@ -347,6 +372,11 @@ class ConvStage:
             sums = np.bincount(self.scatter_index, weights=self.window_gradient.reshape(-1),
                                minlength=self.source_size)
             return sums.reshape(self.batch, -1)[:, :self.windows.size].reshape(self.dx.shape)
+        if self.strided_transpose:  # one channel: dx[n, r, q] = sum over (f, u, v) of w[f, 0, u, v] * window
+            np.copyto(self.dz_interior, dz_rows.reshape(self.output_shape))
+            np.copyto(self.transposed_entries, self.flipped_view)
+            np.matmul(weight.reshape(1, -1), self.transposed_by_entry, out=self.dx.reshape(1, -1))
+            return self.dx
         if dz_rows.base is not self.dz_source:  # the activation wrote dL/dz elsewhere
             np.copyto(self.dz_source[:-1].reshape(dz_rows.shape), dz_rows)
         np.take(self.dz_source, self.inverse, out=self.transposed_columns, mode="clip")
