@@ -35,9 +35,9 @@ def backpropagate(layers, caches, logit_gradient, params, adjoints=None, gradien
     """dL/dparameter for every parameter, from dL/d(last logits), layer by layer in reverse.
 
     ``layers`` are the compiled kernels of :mod:`symcnn.evaluate` (or one batch size's stages of
-    them, :class:`symcnn.plan.StepPlan`) with their forward ``caches`` (cache, z, a). Per layer: dL/dz = dL/da * da/dz (the compiled activation
-    partial), then dL/dw = sum over positions of dL/dz * dz/dw and dL/dx likewise (the
-    compiled contractions). The last layer's dL/dz is given: the loss was joined with its
+    them, :class:`symcnn.plan.StepPlan`) with their forward ``caches`` (cache, z, a). Per layer:
+    dL/dz = dL/da * da/dz (the compiled activation partial), then dL/dw = sum over positions of
+    dL/dz * dz/dw and dL/dx likewise (the compiled contractions). The last layer's dL/dz is given: the loss was joined with its
     activation. A dict ``adjoints`` also receives what flows on the way (layouts as cached):
     ``adjoints[index] = {"a": dL/da, "z": dL/dz}`` (the last layer has only "z"; for pooling
     and flatten both are dL/d output) and ``adjoints["input"]`` = dL/dx (None unless the
