@@ -153,7 +153,7 @@ class TiledPoolStage:
         if kernel.needs_input_gradient:
             self.dx = np.zeros((batch, height, width, channels))  # zero outside the windows, if they do not cover it
             self.maximal = np.empty(self.tiles, dtype=bool)
-            self.seen = np.empty(self.output_shape, dtype=bool)
+            self.seen = np.empty((2, *self.output_shape), dtype=bool)
 
     def _tiled(self, x):
         """(N, I, kh, J, kw, C) view of the windows of ``x`` (N, H, W, C)."""
@@ -181,11 +181,13 @@ class TiledPoolStage:
         x, z = cache
         np.equal(self._tiled(x), z[:, :, None, :, None, :], out=self.maximal)
         maximal = [self.maximal[entry] for entry in self.entries]
-        np.copyto(self.seen, maximal[0])
+        seen = maximal[0]  # whether an earlier entry of the window is maximal (two buffers alternate)
         for k, entry in enumerate(maximal[1:], start=1):
-            np.greater(entry, self.seen, out=entry)  # maximal and no earlier entry was
             if k < len(maximal) - 1:
-                np.logical_or(self.seen, entry, out=self.seen)
+                updated = np.logical_or(seen, entry, out=self.seen[k % 2])
+            np.greater(entry, seen, out=entry)  # maximal and no earlier entry was
+            if k < len(maximal) - 1:
+                seen = updated
         np.multiply(self.maximal, spread, out=tiled)
         return self.dx
 
