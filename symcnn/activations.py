@@ -298,12 +298,16 @@ class Softmax:
         row's one larger output (its largest) it is Lbar_k - log sum_j e^{z_j} with Lbar_k = log sum_{j != k} e^{z_j}
         computed directly, since 1 - a_k may have rounded to 0.
         """
-        rows, top = np.arange(len(z)), z.argmax(axis=1)
-        largest = z[rows, top][:, None]
-        log_normaliser = largest + np.log(np.exp(z - largest).sum(axis=1, keepdims=True))
-        log_a = z - log_normaliser
-        values = SoftmaxValues(z, np.exp(log_a), log_a, rows, top)
+        largest = z.max(axis=1, keepdims=True)
+        shifted = z - largest
+        exponentials = np.exp(shifted)
+        sums = exponentials.sum(axis=1, keepdims=True)
+        log_sums = np.log(sums)
+        values = SoftmaxValues(z, exponentials / sums, shifted - log_sums)
         if complement:
+            rows, top = np.arange(len(z)), z.argmax(axis=1)
+            values.rows, values.top = rows, top
+            log_normaliser = largest + log_sums
             others = z.copy()
             others[rows, top] = -np.inf
             second = others.max(axis=1, keepdims=True)
@@ -347,8 +351,8 @@ class SoftmaxValues:
     z: np.ndarray
     a: np.ndarray
     log_a: np.ndarray
-    rows: np.ndarray
-    top: np.ndarray  # each row's largest logit
+    rows: np.ndarray | None = None  # with the complement: 0..N-1
+    top: np.ndarray | None = None  # and each row's largest logit
     large: np.ndarray | None = None  # whether that output's a exceeds 1/2
     log_q: np.ndarray | None = None  # log(1 - a)
     others: np.ndarray | None = None  # z with the top entry -inf

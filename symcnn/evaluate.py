@@ -127,7 +127,9 @@ class _Head:
         activation = graph.nodes[-1].layer.activation
         self.softmax = None if is_elementwise(activation) else activation_function(activation)
         template = output_loss(graph.loss, activation, len(graph.logit_symbols))
-        variables = [LOG_P, LOG_Q, P, T] if self.softmax is not None else [LOGIT, T]
+        # the variables this loss is written in (after a softmax: of log p, log(1 - p) and p, those it uses)
+        variables = [v for v in (LOG_P, LOG_Q, P) if template.has(v)] + [T] if self.softmax is not None else [LOGIT, T]
+        self.variables = variables
         self.needs_log_complement = template.has(LOG_Q)
         self.loss = compile_expressions(variables, template)
         # (how d loss_k / d variable reaches dL/dz, compiled d loss_k / d variable) for the variables it depends on
@@ -145,8 +147,8 @@ class _Head:
         if self.softmax is None:
             return [logits, targets], None
         values = self.softmax.values(logits, complement=self.needs_log_complement)
-        log_q = values.log_q if self.needs_log_complement else np.zeros_like(logits)
-        return [values.log_a, log_q, values.a, targets], values
+        arrays = {LOG_P: values.log_a, LOG_Q: values.log_q, P: values.a, T: targets}
+        return [arrays[variable] for variable in self.variables], values
 
     @staticmethod
     def _full(values, shape):
@@ -166,11 +168,13 @@ class _Head:
         """(each sample's loss (N,), dL/dz (N, K)) from one pass over the logits."""
         arguments, softmax_values = self._arguments(logits, targets)
         loss = self._full(self.loss(*arguments), logits.shape).sum(axis=1)
-        gradient = np.zeros_like(logits)
+        gradient = None
         for backward, partial in self.partials:
             values = self._full(partial(*arguments), logits.shape)
-            gradient += values if backward is None else backward(values, softmax_values)
-        return loss, gradient
+            # a new array: the caller scales it in place (a compiled partial may return an argument itself)
+            term = np.array(values) if backward is None else backward(values, softmax_values)
+            gradient = term if gradient is None else gradient + term
+        return loss, np.zeros_like(logits) if gradient is None else gradient
 
     def outputs(self, logits):
         if self.softmax is not None:
