@@ -72,9 +72,9 @@ def _node_of(graph, weight):
     for node in graph.layer_nodes:
         for array in (node.weights, node.bias):
             if array is not None:
-                where = np.argwhere(array == weight)
-                if len(where):
-                    return node, tuple(where[0])
+                index = array.index_of(weight)
+                if index is not None:
+                    return node, index
     raise ValueError(f"{weight} is not a weight or bias of this network")
 
 

@@ -27,7 +27,7 @@ import sympy
 from .checks import check_int
 from .layers import ALPHA, ZETA, Flatten, Layer, LayerTemplate
 from .losses import check_loss, loss_of_probabilities, output_probabilities
-from .naming import make_symbol, symbol_array
+from .naming import SymbolArray, make_symbol, symbol_array
 
 #: Unrolled building stops before it starts beyond this many expression terms: about half a
 #: minute of building. Networks A (29,192 terms) and C (86,250) fit; B (631,666) and D
@@ -118,11 +118,11 @@ class LayerNode:
     layer: Layer
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
-    inputs: np.ndarray
-    outputs: np.ndarray
-    weights: np.ndarray | None = None
-    bias: np.ndarray | None = None
-    pre_activations: np.ndarray | None = None
+    inputs: SymbolArray
+    outputs: SymbolArray
+    weights: SymbolArray | None = None
+    bias: SymbolArray | None = None
+    pre_activations: SymbolArray | None = None
     template: LayerTemplate | None = None
 
     @property
@@ -143,13 +143,29 @@ class LayerNode:
         """Every output index of the layer."""
         return np.ndindex(*self.output_shape)
 
+    def positions_reading(self, symbol) -> list:
+        """The output positions whose expression reads input scalar ``symbol``, in position order.
+
+        >>> from symcnn.layers import Conv2D, Dense, Flatten
+        >>> graph = SymbolicGraph((1, 5, 5), [Conv2D(1, 3), Flatten(), Dense(1)], "bce")
+        >>> graph.layer_nodes[0].positions_reading(graph.input_symbols[0, 0, 1])
+        [(0, 0, 0), (0, 0, 1)]
+        """
+        index = self.inputs.index_of(symbol)
+        if index is None:
+            return []
+        positions = self.layer.positions_reading(index, self.input_shape, self.output_shape)
+        if positions is None:  # a kind that does not say: look at every position's substitution
+            positions = [p for p in self.positions() if any(s == symbol for s in self.substitution(p).values())]
+        return positions
+
     def substitution(self, position) -> dict:
         """Template symbol -> named scalar at this output position (see ``Layer.substitution``)."""
         return self.layer.substitution(tuple(position), self.inputs, self.weights, self.bias)
 
     def weighted_sum_at(self, position) -> sympy.Expr:
-        """z at ``position`` in the named inputs and parameters (conv and dense layers)."""
-        return self.template.weighted_sum.xreplace(self.substitution(position))
+        """z at ``position`` in the named inputs and parameters (conv and dense layers), written out term by term."""
+        return self.template.expanded_weighted_sum().xreplace(self.substitution(position))
 
     def output_at(self, position) -> sympy.Expr:
         """The layer's output scalar at ``position``, in the named scalars one step before it."""
@@ -250,8 +266,8 @@ class SymbolicGraph:
         """The numbered layers (everything but Flatten)."""
         return [node for node in self.nodes if node.number is not None]
 
-    def parameter_symbols(self) -> dict[str, np.ndarray]:
-        """{"conv1.weight": array of symbols, ...} in layer order, PyTorch layouts."""
+    def parameter_symbols(self) -> dict[str, SymbolArray]:
+        """{"conv1.weight": its symbols (a :class:`~symcnn.naming.SymbolArray`), ...} in layer order, PyTorch layouts."""
         symbols = {}
         for node in self.layer_nodes:
             for kind, key in node.parameter_keys().items():

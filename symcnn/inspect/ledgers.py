@@ -22,7 +22,7 @@ from ..chainrule import gradient_expression
 from ..differentiate import local_partials, partials_of
 from ..display import display_math, ledger_html, ledger_latex, ledger_text
 from ..naming import adjoint_symbol
-from ..roles import numbered_layers, role_of, scalar_roles
+from ..roles import numbered_layers, role_of
 from .values import Trace
 
 
@@ -158,16 +158,15 @@ class Ledger:
         dz_p/dw is a sum of input scalars, so term p gives dL/dz_p * (d(dz_p/dw)/ds) * s to
         each input scalar s; the map has the layer's input shape and sums to :attr:`total`.
         """
-        locations = {symbol: index for index, symbol in np.ndenumerate(self.node.inputs)}
         grid = np.zeros(self.node.input_shape)
         for term in self.terms:
             weight_partial = term.factors[-1].formula
-            inputs = [s for s in weight_partial.free_symbols if s in locations]
+            inputs = [s for s in weight_partial.free_symbols if s in self.node.inputs]
             if not inputs:
                 raise ValueError(f"{self.weight}: its gradient reads no input scalar (a bias)")
             for symbol, value in zip(inputs, np.atleast_1d(self.trace.evaluate(
                     [weight_partial.diff(s) * s for s in inputs]))):
-                grid[locations[symbol]] += term.upstream * value
+                grid[self.node.inputs.index_of(symbol)] += term.upstream * value
         return grid
 
     def __str__(self) -> str:
@@ -189,22 +188,6 @@ def _set_values(trace, factors) -> None:
             factor.value = float(value)
 
 
-def _readers(graph, index: int, cache) -> dict:
-    """{scalar: positions of node ``index`` whose expression reads it} (kept in ``cache`` per layer)."""
-    def build():
-        roles = scalar_roles(graph, cache)
-        node = graph.nodes[index]
-        readers = {}
-        for position in node.positions():
-            for symbol in node.substitution(position).values():
-                role = roles.get(symbol)
-                if role is not None and role.kind in ("input", "activation"):
-                    readers.setdefault(symbol, []).append(position)
-        return readers
-
-    return build() if cache is None else cache.get(f"readers_{index}", build)
-
-
 def reader_factors(graph, index: int, symbol, cache=None):
     """(index of the next layer, factors d(its scalar)/d ``symbol`` for every scalar reading it).
 
@@ -218,14 +201,14 @@ def reader_factors(graph, index: int, symbol, cache=None):
     (4, [('z__4_0', 'w__4_0_0')])
 
     Parameters: ``graph``; ``index`` the layer's index in ``graph.nodes``; ``symbol`` one of its
-    outputs; ``cache`` where to keep who reads what (a network's ``inspection_cache``; None: afresh).
+    outputs; ``cache`` (unused: each layer says which of its positions read a scalar).
     """
     following = next(i for i, _ in numbered_layers(graph) if i > index)
     node = graph.nodes[following]
     stage = "weighted_sum" if node.pre_activations is not None else "output"
     outputs = node.pre_activations if node.pre_activations is not None else node.outputs
     return following, [LedgerFactor(outputs[q], symbol, local_partials(node, q)[stage][symbol])
-                       for q in _readers(graph, following, cache).get(symbol, [])]
+                       for q in node.positions_reading(symbol)]
 
 
 def ledger(net, x, y, weight) -> Ledger:
