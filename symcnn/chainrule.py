@@ -89,11 +89,11 @@ def gradient_expression(graph, weight) -> sympy.Expr:
     for position in node.positions():
         if position[0] != index[0]:  # a filter's (unit's) weights only reach its own outputs
             continue
-        partials = local_partials(node, position)
+        z = node.pre_activations[position]
+        partials = local_partials(node, position, wrt=None if node.layer.activation == "softmax" else (weight, z))
         weight_partial = partials["weighted_sum"].get(weight, sympy.S.Zero)
         if weight_partial == 0:
             continue
-        z = node.pre_activations[position]
         if node.layer.activation == "softmax":  # every output of a softmax depends on every z
             upstream = sympy.Add(*[adjoint_symbol(node.outputs[other]) * local_partials(node, other)["output"][z]
                                    for other in node.positions()])

@@ -141,11 +141,13 @@ def _instantiate_partials(partials: dict, mapping: dict) -> dict:
     return named
 
 
-def local_partials(node, position) -> dict:
+def local_partials(node, position, wrt=None) -> dict:
     """The local partials of one layer output scalar, in named scalars.
 
     Returns ``{"weighted_sum": {named w/x/b: dz/d.}, "output": {named z or x: da/d.}}`` for
-    the output at ``position`` of ``node`` (a :class:`symcnn.graph.LayerNode`).
+    the output at ``position`` of ``node`` (a :class:`symcnn.graph.LayerNode`); with ``wrt``
+    (named scalars) only the partials by those are instantiated (a dense unit reads
+    every input: asking for one weight's partial need not write out all of them).
 
     >>> from symcnn.graph import SymbolicGraph
     >>> from symcnn.layers import Conv2D, Dense, Flatten
@@ -159,19 +161,29 @@ def local_partials(node, position) -> dict:
     >>> softmax = SymbolicGraph((1, 1, 2), [Flatten(), Dense(2, activation="softmax")], "cross_entropy")
     >>> local_partials(softmax.layer_nodes[-1], (0,))["output"]
     {z__1_0: a__1_0*(1 - a__1_0), z__1_1: -a__1_0*a__1_1}
+    >>> local_partials(graph.layer_nodes[1], (0,), wrt=[graph.layer_nodes[1].bias[0]])["weighted_sum"]
+    {b__2_0: 1}
     """
     derive_template(node.template)
     mapping = node.instantiation(position)
     result = {}
+
+    def chosen(partials):
+        if wrt is None:
+            return partials
+        wanted = set(wrt)
+        return {symbol: partials[symbol] for symbol, target in mapping.items()
+                if target in wanted and symbol in partials}
+
     if "weighted_sum" in node.template.partials:
-        result["weighted_sum"] = _instantiate_partials(node.template.partials["weighted_sum"], mapping)
+        result["weighted_sum"] = _instantiate_partials(chosen(node.template.partials["weighted_sum"]), mapping)
     if node.layer.activation == "softmax":
         # written in the outputs a_j = e^{z_j - LSE(z)}: d a_k / d z_m = a_k (delta_km - a_m)
         outputs = {node.output_at(other): node.outputs[other] for other in node.positions()}
         output = node.output_at(position)
         result["output"] = {z: sympy.diff(output, z).xreplace(outputs) for z in node.pre_activations.flat}
     else:
-        result["output"] = _instantiate_partials(node.template.partials["output"], mapping)
+        result["output"] = _instantiate_partials(chosen(node.template.partials["output"]), mapping)
     return result
 
 

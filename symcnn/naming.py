@@ -248,13 +248,15 @@ class SymbolArray:
 
     def _flat_index(self, key):
         """The flat index of an integer index of every axis, or None if ``key`` is anything else."""
-        key = key if isinstance(key, tuple) else (key,)
-        if len(key) != self.ndim or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool)
-                                           for i in key):
+        key = key if type(key) is tuple else (key,)
+        if len(key) != len(self.shape):
             return None
         flat = 0
         for axis, (i, n) in enumerate(zip(key, self.shape)):
-            i = int(i)
+            if type(i) is not int:
+                if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+                    return None
+                i = int(i)
             if not -n <= i < n:
                 raise IndexError(f"index {i} is out of bounds for axis {axis} with size {n}")
             flat = flat * n + (i % n)

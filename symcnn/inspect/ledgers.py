@@ -101,7 +101,8 @@ class Ledger:
         softmax = node.layer.activation == "softmax"
         # a filter's (unit's) weights reach only its own outputs; every softmax output reads every z
         reached = [p for p in node.positions() if p[0] == self.index[0]]
-        partials = {p: local_partials(node, p) for p in (node.positions() if softmax else reached)}
+        partials = ({p: local_partials(node, p) for p in node.positions()} if softmax else
+                    {p: local_partials(node, p, wrt=(weight, node.pre_activations[p])) for p in reached})
         terms = []
         for position in reached:
             weight_partial = partials[position]["weighted_sum"].get(weight, sympy.S.Zero)
@@ -130,7 +131,7 @@ class Ledger:
             role, node = role_of(graph, current, self.net.inspection_cache), graph.nodes[index]
             if role.kind == "pre_activation":
                 positions = list(node.positions()) if node.layer.activation == "softmax" else [role.index]
-                choices = [LedgerFactor(node.outputs[p], current, local_partials(node, p)["output"][current])
+                choices = [LedgerFactor(node.outputs[p], current, local_partials(node, p, wrt=[current])["output"][current])
                            for p in positions]
             elif index == len(graph.nodes) - 1:
                 loss_partial = partials_of(graph.loss_expression, [current])[current]
@@ -207,7 +208,7 @@ def reader_factors(graph, index: int, symbol, cache=None):
     node = graph.nodes[following]
     stage = "weighted_sum" if node.pre_activations is not None else "output"
     outputs = node.pre_activations if node.pre_activations is not None else node.outputs
-    return following, [LedgerFactor(outputs[q], symbol, local_partials(node, q)[stage][symbol])
+    return following, [LedgerFactor(outputs[q], symbol, local_partials(node, q, wrt=[symbol])[stage][symbol])
                        for q in node.positions_reading(symbol)]
 
 
