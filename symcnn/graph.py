@@ -158,7 +158,8 @@ def check_build_budget(input_shape, layers, max_build_cost=None) -> int:
     if cost > max_build_cost:
         layers_count = sum(not isinstance(layer, Flatten) for layer in layers)
         raise ValueError(f"building this network would derive {layers_count} layer(s), join "
-                         f"{_outputs(input_shape, layers):,} outputs with the loss and set up {parameters:,} parameters "
+                         f"{_outputs(input_shape, layers):,} outputs with the loss and set up {parameters:,} "
+                         "parameters "
                          f"and {entries:,} patch entries: a cost of {cost:,} ({BUILD_COST_PER_LAYER:,} x layers + "
                          f"{BUILD_COST_PER_OUTPUT} x outputs + (parameters + patch entries) / "
                          f"{NUMBERS_PER_BUILD_COST} + K**3 per softmax of K outputs), more than "
@@ -332,7 +333,8 @@ class SymbolicGraph:
         return [node for node in self.nodes if node.number is not None]
 
     def parameter_symbols(self) -> dict[str, SymbolArray]:
-        """{"conv1.weight": its symbols (a :class:`~symcnn.naming.SymbolArray`), ...} in layer order, PyTorch layouts."""
+        """{"conv1.weight": its symbols (a :class:`~symcnn.naming.SymbolArray`), ...} in layer order, PyTorch
+        layouts."""
         symbols = {}
         for node in self.layer_nodes:
             for kind, key in node.parameter_keys().items():

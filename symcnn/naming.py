@@ -451,7 +451,8 @@ def template_symbol(kind: str, indices: tuple[int, ...] = ()) -> NamedScalar:
 def template_array(kind: str, shape: tuple[int, ...]) -> SymbolArray:
     """The template symbols of ``shape`` (e.g. a kernel's generic patch), made lazily.
 
-    >>> template_array("weight", (2, 3, 3))[1, 0, 2], template_array("input", (4,)).index_of(template_symbol("input", (3,)))
+    >>> patch = template_array("input", (4,))
+    >>> template_array("weight", (2, 3, 3))[1, 0, 2], patch.index_of(template_symbol("input", (3,)))
     (omega_1_0_2, (3,))
     """
     shape = tuple(int(n) for n in shape)

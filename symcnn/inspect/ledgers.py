@@ -131,8 +131,8 @@ class Ledger:
             role, node = role_of(graph, current, self.net.inspection_cache), graph.nodes[index]
             if role.kind == "pre_activation":
                 positions = list(node.positions()) if node.layer.activation == "softmax" else [role.index]
-                choices = [LedgerFactor(node.outputs[p], current, local_partials(node, p, wrt=[current])["output"][current])
-                           for p in positions]
+                choices = [LedgerFactor(node.outputs[p], current,
+                                        local_partials(node, p, wrt=[current])["output"][current]) for p in positions]
             elif index == len(graph.nodes) - 1:
                 loss_partial = partials_of(graph.loss_expression, [current])[current]
                 path.append(LedgerFactor(graph.loss_symbol, current, loss_partial))

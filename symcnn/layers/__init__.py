@@ -29,7 +29,8 @@ from .flatten import Flatten, FlattenKernel
 from .pool import AvgPool2D, MaxPool2D, Pool2D, PoolKernel
 from .windows import WindowIndex
 
-__all__ = ["ALPHA", "INDEX", "KERNEL", "LAYER_TYPES", "PATCH", "ZETA", "AvgPool2D", "Conv2D", "ConvKernel", "Dense", "DenseKernel",
+__all__ = ["ALPHA", "INDEX", "KERNEL", "LAYER_TYPES", "PATCH", "ZETA", "AvgPool2D", "Conv2D", "ConvKernel", "Dense",
+           "DenseKernel",
            "Flatten", "FlattenKernel", "Layer", "LayerTemplate", "MaxPool2D", "Pool2D", "PoolKernel",
            "RolledIndexing", "WindowIndex", "check_activation", "layer_from_config", "template_entries"]
 
