@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import keyword
 import numbers
+from dataclasses import dataclass
 
+import numpy as np
 import sympy
 from sympy.codegen.cfunctions import expm1
 
 from .expressions import defining_expression
-from .functions import LogSigmoid, ReLU, Sigmoid, defined_function
+from .functions import LogSigmoid, LogSumExp, ReLU, Sigmoid, defined_function
 
 #: The one argument every activation's definition is written in.
 Z = sympy.Symbol("z", real=True)
@@ -181,15 +183,190 @@ silu = Activation("silu", lambda z: z * Sigmoid(z), r"\operatorname{SiLU}")
 gelu = Activation("gelu", lambda z: z * Sigmoid(2 * sympy.sqrt(2 / sympy.pi) * (z + sympy.Float(0.044715) * z**3)),
                   r"\operatorname{GELU}")
 
-#: Built-in activations by name: a sympy function of the pre-activation. ``softmax`` is not
-#: elementwise; it is only allowed on the last layer, where it is joined with the loss.
+def _in_range(expression, delta_base=None):
+    """``expression`` with each Piecewise on index ranges replaced by its first piece, and
+    (given ``delta_base``) delta_base[k] KroneckerDelta(k, m) written delta_base[m] KroneckerDelta(k, m).
+
+    ``Sum(f_j KroneckerDelta(j, m), (j, 0, K - 1)).doit()`` is a Piecewise whose first piece,
+    f_m, holds when every index is in 0..K-1; every index of a softmax's outputs is.
+    """
+    def moved_delta(product):
+        delta = next(f for f in product.args if isinstance(f, sympy.KroneckerDelta))
+        k, m = delta.args
+        return product.xreplace({delta_base[k]: delta_base[m]})
+
+    expression = expression.replace(lambda e: isinstance(e, sympy.Piecewise) and e.args[-1].expr == 0,
+                                    lambda e: e.args[0].expr)
+    if delta_base is None:
+        return expression
+    return sympy.expand(expression).replace(
+        lambda e: isinstance(e, sympy.Mul) and any(isinstance(f, sympy.KroneckerDelta) for f in e.args), moved_delta)
+
+
+class Softmax:
+    r"""The softmax over a layer's K outputs, a_k = e^{z_k} / sum_j e^{z_j}: the one activation that couples outputs.
+
+    Its partials are derived once by sympy in indexed form (any K), then written in the outputs:
+
+    >>> SOFTMAX.partial_of_output
+    (KroneckerDelta(k, m) - a[m])*a[k]
+    >>> SOFTMAX.partial_of_log_output
+    KroneckerDelta(k, m) - a[m]
+    >>> SOFTMAX.partial_of_log_complement
+    (1 - KroneckerDelta(k, m))*exp(-Lbar[k] + z[m]) - a[m]
+
+    read: d a_k / d z_m = a_k (delta_km - a_m), d log a_k / d z_m = delta_km - a_m and
+    d log(1 - a_k) / d z_m = [m != k] e^{z_m - Lbar_k} - a_m, where Lbar_k = log sum_{j != k} e^{z_j}.
+    The evaluator runs the vector-Jacobian products of these (:meth:`backward_output` and its
+    siblings) on whole batches; formulas hold :meth:`outputs`, exp(z_k - LogSumExp(z)).
+    """
+
+    name = "softmax"
+    latex = r"\operatorname{softmax}"
+    #: a_k depends on every z of its layer, not on z_k alone
+    elementwise = False
+
+    def __init__(self):
+        z, a, rest = sympy.IndexedBase("z", real=True), sympy.IndexedBase("a"), sympy.IndexedBase("Lbar")
+        k, m, j = (sympy.Symbol(name, integer=True, nonnegative=True) for name in "kmj")
+        count = sympy.Symbol("K", integer=True, positive=True)
+        self.z, self.a, self.Lbar, self.k, self.m, self.j, self.count = z, a, rest, k, m, j, count
+        normaliser = sympy.Sum(sympy.exp(z[j]), (j, 0, count - 1))
+        others = sympy.Sum(sympy.exp(z[j]) * (1 - sympy.KroneckerDelta(j, k)), (j, 0, count - 1))
+        total = sympy.Symbol("S", positive=True)  # sum_j e^{z_j}, named while the partials are derived
+        self.general_output = sympy.exp(z[k]) / normaliser
+
+        def derived(expression, delta_base=None):
+            # the sums themselves are named before .doit() evaluates the differentiated ones
+            sums = {normaliser: total, others: sympy.exp(rest[k])}
+            return _in_range(sympy.diff(expression, z[m]).xreplace(sums).doit(), delta_base)
+
+        def in_outputs(expression):  # e^{z_i} = a_i S
+            return sympy.factor(expression.replace(
+                lambda e: isinstance(e, sympy.exp) and isinstance(e.args[0], sympy.Indexed) and e.args[0].base == z,
+                lambda e: a[e.args[0].indices[0]] * total))
+
+        self.partial_of_output = in_outputs(derived(self.general_output))
+        self.partial_of_log_output = sympy.expand(in_outputs(derived(z[k] - sympy.log(normaliser))))
+        # only the normaliser's term is written in the outputs: e^{z_m} / S = a_m
+        log_complement = derived(sympy.log(others) - sympy.log(normaliser), z).xreplace({total: sympy.exp(z[m]) / a[m]})
+        self.partial_of_log_complement = sympy.collect(sympy.powsimp(log_complement), sympy.exp(z[m] - rest[k]))
+
+    def __repr__(self):
+        return "SOFTMAX"
+
+    def __str__(self):
+        return self.name
+
+    # symbolic: the outputs of named logits
+    def outputs(self, logits) -> list:
+        """a_k = e^{z_k - LogSumExp(z)} for each logit z_k (finite for any logits)."""
+        normaliser = LogSumExp(*logits)
+        return [sympy.exp(z - normaliser) for z in logits]
+
+    def log_output(self, logits, k) -> sympy.Expr:
+        """log a_k = z_k - LogSumExp(z)."""
+        return logits[k] - LogSumExp(*logits)
+
+    def log_complement(self, logits, k) -> sympy.Expr:
+        """log(1 - a_k) = LogSumExp(z_j, j != k) - LogSumExp(z) (K >= 2)."""
+        return LogSumExp(*[z for j, z in enumerate(logits) if j != k]) - LogSumExp(*logits)
+
+    def partial(self, outputs, k, m) -> sympy.Expr:
+        """d a_k / d z_m in the named ``outputs``, from the derived indexed partial (its diagonal and
+        off-diagonal forms, taken once)."""
+        if not hasattr(self, "_diagonal"):
+            self._diagonal = self.partial_of_output.xreplace({self.k: 0, self.m: 0}).doit()
+            self._off_diagonal = self.partial_of_output.xreplace({self.k: 0, self.m: 1}).doit()
+        if k == m:
+            return self._diagonal.xreplace({self.a[0]: outputs[k]})
+        return self._off_diagonal.xreplace({self.a[0]: outputs[k], self.a[1]: outputs[m]})
+
+    def rolled(self, z_base, a_base, k, m, count) -> tuple[sympy.Expr, sympy.Expr]:
+        """(a_k = e^{z_k} / sum_m e^{z_m} in z_base, d a_k / d z_m in a_base) for the rolled (indexed) form
+        over ``count`` outputs; ``k`` and ``m`` are the index symbols to write them in."""
+        written = {self.z: z_base, self.a: a_base, self.k: k, self.m: m, self.count: count}
+        output = self.general_output.xreplace({self.z: z_base, self.k: k, self.j: m, self.count: count})
+        return output, self.partial_of_output.xreplace(written)
+
+    # numeric: rows of a batch, shape (N, K)
+    @staticmethod
+    def values(z, complement=False) -> "SoftmaxValues":
+        """a = softmax(z), log a and (``complement``) log(1 - a) of logits z (N, K), finite for any logits.
+
+        log a = z - max - log sum e^{z - max}. log(1 - a_k) is log1p(-a_k) where a_k <= 1/2; for a
+        row's one larger output (its largest) it is Lbar_k - log sum_j e^{z_j} with Lbar_k = log sum_{j != k} e^{z_j}
+        computed directly, since 1 - a_k may have rounded to 0.
+        """
+        rows, top = np.arange(len(z)), z.argmax(axis=1)
+        largest = z[rows, top][:, None]
+        log_normaliser = largest + np.log(np.exp(z - largest).sum(axis=1, keepdims=True))
+        log_a = z - log_normaliser
+        values = SoftmaxValues(z, np.exp(log_a), log_a, rows, top)
+        if complement:
+            others = z.copy()
+            others[rows, top] = -np.inf
+            second = others.max(axis=1, keepdims=True)
+            values.log_others = second + np.log(np.exp(others - second).sum(axis=1, keepdims=True))  # Lbar_top
+            values.large = values.a[rows, top] > 0.5
+            log_q = np.log1p(-np.minimum(values.a, 0.5))
+            log_q[rows, top] = np.where(values.large, (values.log_others - log_normaliser)[:, 0], log_q[rows, top])
+            values.log_q, values.others = log_q, others
+        return values
+
+    @staticmethod
+    def backward_output(g, values) -> np.ndarray:
+        """sum_k g_k d a_k / d z_m = a_m (g_m - sum_k g_k a_k)."""
+        a = values.a
+        return a * (g - np.einsum("nk,nk->n", g, a)[:, None])
+
+    @staticmethod
+    def backward_log_output(g, values) -> np.ndarray:
+        """sum_k g_k d log a_k / d z_m = g_m - a_m sum_k g_k."""
+        return g - values.a * g.sum(axis=1, keepdims=True)
+
+    @staticmethod
+    def backward_log_complement(g, values) -> np.ndarray:
+        """sum_k g_k d log(1 - a_k) / d z_m = sum_{k != m} g_k e^{z_m - Lbar_k} - a_m sum_k g_k.
+
+        e^{z_m - Lbar_k} = a_m / (1 - a_k) = a_m e^{-log(1 - a_k)}, at most 2 a_m where a_k <= 1/2;
+        for a row's one larger a_k it is e^{z_m - Lbar_k} itself (at most 1 for m != k).
+        """
+        a, rows, top, large = values.a, values.rows, values.top, values.large
+        weighted = g * np.exp(-values.log_q * (a <= 0.5))  # g_k / (1 - a_k); the large a_k's share is below
+        weighted[rows, top] *= ~large
+        result = a * (weighted.sum(axis=1, keepdims=True) - weighted - g.sum(axis=1, keepdims=True))
+        result += (g[rows, top] * large)[:, None] * np.exp(values.others - values.log_others)  # others: z, -inf at k
+        return result
+
+
+@dataclass
+class SoftmaxValues:
+    """What one softmax pass over logits z (N, K) computed, for the backward products (:meth:`Softmax.values`)."""
+
+    z: np.ndarray
+    a: np.ndarray
+    log_a: np.ndarray
+    rows: np.ndarray
+    top: np.ndarray  # each row's largest logit
+    large: np.ndarray | None = None  # whether that output's a exceeds 1/2
+    log_q: np.ndarray | None = None  # log(1 - a)
+    others: np.ndarray | None = None  # z with the top entry -inf
+    log_others: np.ndarray | None = None  # Lbar of the top entry, (N, 1)
+
+
+#: The softmax activation (use the name ``"softmax"``).
+SOFTMAX = Softmax()
+
+#: Built-in activations by name: a sympy function of the pre-activation, or :data:`SOFTMAX`,
+#: which couples a Dense layer's outputs and is only allowed on the last layer.
 ACTIVATIONS = {
     None: lambda z: z,
     "identity": lambda z: z,
     "sigmoid": Sigmoid,
     "relu": ReLU,
     "tanh": sympy.tanh,
-    "softmax": None,
+    "softmax": SOFTMAX,
     "leaky_relu": leaky_relu(),
     "elu": elu(),
     "softplus": softplus,
@@ -223,9 +400,19 @@ def check_activation(activation):
 
 
 def activation_function(activation):
-    """The sympy function of z that ``activation`` (a built-in name or an :class:`Activation`) applies.
+    """The sympy function of z that ``activation`` (a built-in name or an :class:`Activation`) applies,
+    or :data:`SOFTMAX` for ``"softmax"``.
 
     >>> activation_function("tanh")(Z)
     tanh(z)
     """
     return activation if isinstance(activation, Activation) else ACTIVATIONS[activation]
+
+
+def is_elementwise(activation) -> bool:
+    """Whether each output a_k of ``activation`` depends on its own z_k only (all but the softmax).
+
+    >>> is_elementwise("relu"), is_elementwise("softmax")
+    (True, False)
+    """
+    return getattr(activation_function(activation), "elementwise", True)

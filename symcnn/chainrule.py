@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from .differentiate import local_partials
+from .activations import is_elementwise
+from .differentiate import local_partials, output_partial
 from .naming import adjoint_symbol
 
 
@@ -90,12 +91,12 @@ def gradient_expression(graph, weight) -> sympy.Expr:
         if position[0] != index[0]:  # a filter's (unit's) weights only reach its own outputs
             continue
         z = node.pre_activations[position]
-        partials = local_partials(node, position, wrt=None if node.layer.activation == "softmax" else (weight, z))
+        partials = local_partials(node, position, wrt=(weight, z))
         weight_partial = partials["weighted_sum"].get(weight, sympy.S.Zero)
         if weight_partial == 0:
             continue
-        if node.layer.activation == "softmax":  # every output of a softmax depends on every z
-            upstream = sympy.Add(*[adjoint_symbol(node.outputs[other]) * local_partials(node, other)["output"][z]
+        if not is_elementwise(node.layer.activation):  # every output of a softmax depends on every z
+            upstream = sympy.Add(*[adjoint_symbol(node.outputs[other]) * output_partial(node, other, position)
                                    for other in node.positions()])
         else:
             upstream = adjoint_symbol(node.outputs[position]) * partials["output"][z]

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import sympy
 
+from .activations import is_elementwise
 from .differentiate import partials_of
 from .display import derivation_latex, derivation_text, display_math
 from .inspect import INDEX, Ledger, LedgerFactor, reader_factors, rolled_form
@@ -216,7 +217,7 @@ def _output_error(net, trace, index, position) -> DerivationStep:
     graph = net.graph
     node = graph.nodes[index]
     z = node.pre_activations[position]
-    softmax = node.layer.activation == "softmax"
+    softmax = not is_elementwise(node.layer.activation)
     outputs = [node.outputs[m] for m in (node.positions() if softmax else [position])]
     loss_partials = partials_of(graph.loss_expression, outputs)
     terms = _with_values(trace, [[LedgerFactor(graph.loss_symbol, a, loss_partials[a]),

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import sympy
 
+from .activations import activation_function, is_elementwise
 from .functions import LogSumExp, Sigmoid
 from .layers import ALPHA, KERNEL, PATCH, ZETA, LayerTemplate, template_entries
 from .losses import loss_of_logits, output_probabilities
@@ -177,14 +178,34 @@ def local_partials(node, position, wrt=None) -> dict:
 
     if "weighted_sum" in node.template.partials:
         result["weighted_sum"] = _instantiate_partials(chosen(node.template.partials["weighted_sum"]), mapping)
-    if node.layer.activation == "softmax":
-        # written in the outputs a_j = e^{z_j - LSE(z)}: d a_k / d z_m = a_k (delta_km - a_m)
-        outputs = {node.output_at(other): node.outputs[other] for other in node.positions()}
-        output = node.output_at(position)
-        result["output"] = {z: sympy.diff(output, z).xreplace(outputs) for z in node.pre_activations.flat}
+    if not is_elementwise(node.layer.activation):
+        # the activation's own partial d a_k / d z_m, derived once in indexed form, in the outputs a
+        outputs, k = list(node.outputs.flat), position[0]
+        partial = activation_function(node.layer.activation).partial
+        result["output"] = {z: partial(outputs, k, m) for m, z in enumerate(node.pre_activations.flat)}
     else:
         result["output"] = _instantiate_partials(chosen(node.template.partials["output"]), mapping)
     return result
+
+
+def output_partial(node, position, wrt_position) -> sympy.Expr:
+    """d a[position] / d z[wrt_position] in a layer with a weighted sum: one entry of ``local_partials``' "output".
+
+    Only that entry is instantiated: a softmax couples its K outputs, K**2 partials in all.
+
+    >>> from symcnn.graph import SymbolicGraph
+    >>> from symcnn.layers import Dense, Flatten
+    >>> softmax = SymbolicGraph((1, 1, 2), [Flatten(), Dense(3, activation="softmax")], "cross_entropy")
+    >>> output_partial(softmax.layer_nodes[-1], (2,), (0,))
+    -a__1_0*a__1_2
+    """
+    position, wrt_position = tuple(position), tuple(wrt_position)
+    if not is_elementwise(node.layer.activation):
+        return activation_function(node.layer.activation).partial(node.outputs, position[0], wrt_position[0])
+    if position != wrt_position:
+        return sympy.S.Zero
+    z = node.pre_activations[position]
+    return local_partials(node, position, wrt=[z])["output"][z]
 
 
 def output_errors(graph) -> dict:

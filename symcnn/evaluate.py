@@ -37,8 +37,9 @@ import sympy
 from . import chainrule
 from .differentiate import derive_template, local_partials, partials_of
 from .functions import ELEMENTARY_FUNCTIONS, expand_definitions
+from .activations import activation_function, is_elementwise
 from .layers import ALPHA, ZETA
-from .losses import loss_of_logits, output_probabilities
+from .losses import LOG_P, LOG_Q, LOGIT, P, T, output_loss
 
 
 #: Numeric meaning of every opaque function in :mod:`symcnn.functions`, given to lambdify
@@ -90,31 +91,68 @@ class _Activation:
 
 
 class _Head:
-    """The last activation joined with the loss, in the logits: loss and dL/dz, lambdified."""
+    """The last activation joined with the loss: one output's loss (:func:`~symcnn.losses.output_loss`),
+    derived by sympy once and lambdified elementwise on (N, K) arrays, so that building it costs
+    the same for 2 classes as for 1,000.
+
+    After an elementwise activation dL/dz_k is the derived d loss_k / d z_k. After a softmax the
+    loss is written in log p, log(1 - p) and p, and dL/dz is the sum of the softmax's
+    vector-Jacobian products of the derived partials by each (:class:`~symcnn.activations.Softmax`).
+    """
 
     def __init__(self, graph):
-        logits, targets = list(graph.logit_symbols), list(graph.target_symbols)
-        loss = loss_of_logits(graph.loss, graph.nodes[-1].layer.activation, logits, targets)
-        partials = partials_of(loss, logits)
-        self.loss = compile_expressions([logits, targets], loss)
-        self.logit_gradient = compile_expressions([logits, targets], [partials[z] for z in logits])
-        self.probabilities = compile_expressions(
-            [logits], output_probabilities(graph.nodes[-1].layer.activation, logits))
+        activation = graph.nodes[-1].layer.activation
+        self.softmax = None if is_elementwise(activation) else activation_function(activation)
+        template = output_loss(graph.loss, activation, len(graph.logit_symbols))
+        variables = [LOG_P, LOG_Q, P, T] if self.softmax is not None else [LOGIT, T]
+        self.needs_log_complement = template.has(LOG_Q)
+        self.loss = compile_expressions(variables, template)
+        # (how d loss_k / d variable reaches dL/dz, compiled d loss_k / d variable) for the variables it depends on
+        backward = {LOGIT: None}
+        if self.softmax is not None:
+            backward = {LOG_P: self.softmax.backward_log_output, LOG_Q: self.softmax.backward_log_complement,
+                        P: self.softmax.backward_output}
+        self.partials = [(backward[variable], compile_expressions(variables, sympy.diff(template, variable)))
+                         for variable in variables[:-1] if template.has(variable)]
+        if self.softmax is None:
+            self.probabilities = compile_expressions([LOGIT], activation_function(activation)(LOGIT))
+
+    def _arguments(self, logits, targets):
+        """The loss's variables as arrays, and the softmax's values after a softmax."""
+        if self.softmax is None:
+            return [logits, targets], None
+        values = self.softmax.values(logits, complement=self.needs_log_complement)
+        log_q = values.log_q if self.needs_log_complement else np.zeros_like(logits)
+        return [values.log_a, log_q, values.a, targets], values
 
     @staticmethod
-    def _columns(values):
-        return list(values.T)
+    def _full(values, shape):
+        """A compiled result as an array of ``shape`` (a constant partial comes back as a number)."""
+        if isinstance(values, np.ndarray) and values.shape == shape:
+            return values
+        return np.broadcast_to(values, shape)
 
     def loss_per_sample(self, logits, targets):
-        return np.broadcast_to(self.loss(self._columns(logits), self._columns(targets)), logits.shape[:1])
+        arguments, _ = self._arguments(logits, targets)
+        return self._full(self.loss(*arguments), logits.shape).sum(axis=1)
 
     def gradient(self, logits, targets):
-        columns = self.logit_gradient(self._columns(logits), self._columns(targets))
-        return np.stack(np.broadcast_arrays(*columns), axis=1).reshape(logits.shape)
+        return self.loss_and_gradient(logits, targets)[1]
+
+    def loss_and_gradient(self, logits, targets):
+        """(each sample's loss (N,), dL/dz (N, K)) from one pass over the logits."""
+        arguments, softmax_values = self._arguments(logits, targets)
+        loss = self._full(self.loss(*arguments), logits.shape).sum(axis=1)
+        gradient = np.zeros_like(logits)
+        for backward, partial in self.partials:
+            values = self._full(partial(*arguments), logits.shape)
+            gradient += values if backward is None else backward(values, softmax_values)
+        return loss, gradient
 
     def outputs(self, logits):
-        columns = self.probabilities(self._columns(logits))
-        return np.stack(np.broadcast_arrays(*columns), axis=1).reshape(logits.shape)
+        if self.softmax is not None:
+            return self.softmax.values(logits).a
+        return np.array(self._full(self.probabilities(logits), logits.shape), dtype=float)
 
 
 class CompiledNetwork:
@@ -131,7 +169,7 @@ class CompiledNetwork:
             template = derive_template(node.template) if node.template is not None else None
             # the first layer's inputs are pixels: training never needs their gradient
             kernel = node.layer.kernel(node, template, needs_input_gradient=index > 0 or input_gradient)
-            if template is not None and template.weighted_sum is not None and node.layer.activation != "softmax":
+            if template is not None and template.weighted_sum is not None and is_elementwise(node.layer.activation):
                 kernel.activation = _Activation(template)  # the nonlinear part, lambdified here
             self.layers.append(kernel)
         self.head = _Head(graph)
@@ -176,8 +214,9 @@ class CompiledNetwork:
     def loss_and_gradients(self, x, targets, params):
         """(mean loss, {key: dLoss/dkey}) for a batch."""
         logits, caches = self._forward(x, params)
-        loss = float(np.mean(self.head.loss_per_sample(logits, targets)))
-        logit_gradient = self.head.gradient(logits, targets) / x.shape[0]  # d(mean)/dz
+        losses, logit_gradient = self.head.loss_and_gradient(logits, targets)
+        loss = float(np.mean(losses))
+        logit_gradient /= x.shape[0]  # d(mean)/dz
         gradients = chainrule.backpropagate(self.layers, caches, logit_gradient, params)
         return loss, gradients
 

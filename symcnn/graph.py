@@ -26,9 +26,10 @@ from typing import NamedTuple
 import numpy as np
 import sympy
 
+from .activations import activation_function, is_elementwise
 from .checks import check_int
 from .layers import ALPHA, ZETA, Flatten, Layer, LayerTemplate
-from .losses import check_loss, loss_of_probabilities, output_probabilities
+from .losses import check_loss, loss_of_probabilities
 from .naming import SymbolArray, make_symbol, symbol_array
 
 #: Unrolled building stops before it starts beyond this many expression terms: about half a
@@ -40,16 +41,16 @@ SECONDS_PER_UNROLLED_TERM = 3e-4
 
 #: Building a network (deriving and compiling each layer, the loss's partials, setting up the
 #: parameters and the window indices) is refused before it starts beyond this cost (see
-#: :func:`estimated_build_cost`): about half a minute. Presets A-D cost 10k-13k, an A-like
-#: network on a 216x216 image 45k, an 8-filter conv on 512x512 pixels 160k; a 1000-class
-#: sigmoid head 0.8 million. Callers pass a larger ``max_build_cost``.
+#: :func:`estimated_build_cost`): about half a minute. Presets A-D cost 7k-9k, an A-like
+#: network on a 216x216 image 20k, an 8-filter conv on 512x512 pixels 47k; a 1000-class
+#: head 100k. Callers pass a larger ``max_build_cost``.
 DEFAULT_MAX_BUILD_COST = 3_000_000
 #: Deriving one layer's template (its size does not matter: an indexed sum is derived at a
 #: generic index) and compiling its activation: about 20 ms, measured 2-9 layers on 2 cores.
 BUILD_COST_PER_LAYER = 2_000
-#: Each output of the last layer adds its loss term and its derived partial to the head:
-#: measured 10, 100 and 1000 sigmoid outputs with bce take 0.13, 0.55 and 8.4 s.
-BUILD_COST_PER_OUTPUT = 800
+#: Each output of the last layer adds its loss term and its partials to the readable loss:
+#: measured 10, 100 and 1000 sigmoid outputs with bce take 0.10, 0.12 and 1.1 s (softmax: 0.2 s).
+BUILD_COST_PER_OUTPUT = 100
 #: Parameters (initialised) and patch entries (what one image gathers: for a conv or pooling layer its index,
 #: positions x patch) are numbers set up with numpy: about 3e-8 s each, so this many per unit
 #: (measured: 8 filters 3x3 on 1024x1024 pixels, 30 million of them, 1.2 s).
@@ -72,19 +73,19 @@ def estimated_build_cost(input_shape, layers) -> BuildEstimate:
     """(cost, parameters, patch entries) of building a network, from its shapes alone.
 
     cost = ``BUILD_COST_PER_LAYER`` x numbered layers + ``BUILD_COST_PER_OUTPUT`` x outputs
-    + (parameters + patch entries) / ``NUMBERS_PER_BUILD_COST`` (+ K**3 per softmax). No
+    + (parameters + patch entries) / ``NUMBERS_PER_BUILD_COST``. No
     per-scalar symbol is made when building, so the image size enters only through the
     numbers numpy sets up: parameters, and patch entries (positions x patch size of each
-    conv or pooling layer: the gather index its kernel precomputes). A softmax over K
-    outputs adds K**3: each of its K x K partials is derived from a K-term normaliser
-    (measured: 50, 100 and 200 classes take about 1.8, 8.2 and 70 s). Python ints
+    conv or pooling layer: the gather index its kernel precomputes). A softmax costs no more
+    than another activation: its partials are derived once for any K (see
+    :class:`~symcnn.activations.Softmax`). Python ints
     throughout, so absurd sizes give an absurd number, not an overflow or a MemoryError.
 
     >>> from symcnn.layers import Conv2D, Dense, Flatten
     >>> estimated_build_cost((1, 4, 4), [Conv2D(1, 3, bias=False), Flatten(), Dense(1)])
-    BuildEstimate(cost=4801, parameters=14, patch_entries=40)
+    BuildEstimate(cost=4101, parameters=14, patch_entries=40)
     """
-    shape, numbered, parameters, entries, softmax = tuple(input_shape), 0, 0, 0, 0
+    shape, numbered, parameters, entries = tuple(input_shape), 0, 0, 0
     for layer in layers:
         output_shape = layer.output_shape(shape)
         if not isinstance(layer, Flatten):
@@ -94,10 +95,9 @@ def estimated_build_cost(input_shape, layers) -> BuildEstimate:
             # a weighted sum gathers each patch once for all its filters (units); pooling once per channel
             windows = outputs // output_shape[0] if layer.has_weighted_sum else outputs
             entries += windows * layer.template_size(shape)
-            softmax += outputs ** 3 if layer.activation == "softmax" else 0
         shape = output_shape
     cost = (BUILD_COST_PER_LAYER * numbered + BUILD_COST_PER_OUTPUT * math.prod(shape)
-            + -(-(parameters + entries) // NUMBERS_PER_BUILD_COST) + softmax)
+            + -(-(parameters + entries) // NUMBERS_PER_BUILD_COST))
     return BuildEstimate(cost, parameters, entries)
 
 
@@ -142,10 +142,10 @@ def check_build_budget(input_shape, layers, max_build_cost=None) -> int:
     (:func:`estimated_build_cost`); the message gives it, a time guess and how to proceed.
 
     >>> from symcnn.layers import Dense, Flatten
-    >>> check_build_budget((1, 10, 10), [Flatten(), Dense(5000)])  # doctest: +ELLIPSIS
+    >>> check_build_budget((1, 10, 10), [Flatten(), Dense(40_000)])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: building this network would derive 1 layer(s), join 5,000 outputs with the loss and set up 505,000 parameters and 100 patch entries: ... pass max_build_cost=4003684 or more (to Network or symcnn.load)
+    ValueError: building this network would derive 1 layer(s), join 40,000 outputs with the loss and set up 4,040,000 parameters and 100 patch entries: ... pass max_build_cost=4015467 or more (to Network or symcnn.load)
     """
     max_build_cost = (DEFAULT_MAX_BUILD_COST if max_build_cost is None
                       else check_int(max_build_cost, "max_build_cost"))
@@ -162,7 +162,7 @@ def check_build_budget(input_shape, layers, max_build_cost=None) -> int:
                          "parameters "
                          f"and {entries:,} patch entries: a cost of {cost:,} ({BUILD_COST_PER_LAYER:,} x layers + "
                          f"{BUILD_COST_PER_OUTPUT} x outputs + (parameters + patch entries) / "
-                         f"{NUMBERS_PER_BUILD_COST} + K**3 per softmax of K outputs), more than "
+                         f"{NUMBERS_PER_BUILD_COST}), more than "
                          f"max_build_cost={max_build_cost:,}, so nothing was built. Expect about "
                          f"{_duration(cost * SECONDS_PER_BUILD_COST)} of building; to build it anyway pass "
                          f"max_build_cost={cost} or more (to Network or symcnn.load)")
@@ -238,8 +238,8 @@ class LayerNode:
         position = tuple(position)
         if self.pre_activations is None:  # pooling: a is a function of the window itself
             return self.template.output.xreplace(self.substitution(position))
-        if self.layer.activation == "softmax":
-            return output_probabilities("softmax", list(self.pre_activations.flat))[position[0]]
+        if not is_elementwise(self.layer.activation):  # a softmax: every output reads every z
+            return activation_function(self.layer.activation).outputs(list(self.pre_activations.flat))[position[0]]
         return self.template.output.xreplace({ZETA: self.pre_activations[position],
                                               ALPHA: self.outputs[position]})
 
@@ -298,10 +298,11 @@ class SymbolicGraph:
         output_shape = layer.output_shape(input_shape)
         if number is None:
             return LayerNode(None, layer, input_shape, output_shape, inputs, inputs.reshape(output_shape))
-        if layer.activation == "softmax" and layer.kind != "dense":
-            raise ValueError(f"layer {number} ({layer.describe()}): softmax is only available on a Dense layer")
+        if not is_elementwise(layer.activation) and len(output_shape) != 1:
+            raise ValueError(f"layer {number} ({layer.describe()}): softmax is only available on a Dense layer "
+                             "(its outputs must be one vector)")
         shapes = layer.parameter_shapes(input_shape)
-        dense = layer.kind == "dense"
+        dense = len(output_shape) == 1  # a layer of units (the "r" scheme names them apart)
         node = LayerNode(number, layer, input_shape, output_shape, inputs,
                          symbol_array(self.naming, "activation", number, output_shape),
                          template=layer.template(input_shape))
@@ -317,11 +318,11 @@ class SymbolicGraph:
         if not self.nodes or self.nodes[-1].pre_activations is None:
             raise ValueError("the last layer must be a Conv2D or Dense layer (the loss needs its logits)")
         for node in self.nodes[:-1]:
-            if node.layer.activation == "softmax":
+            if not is_elementwise(node.layer.activation):
                 raise ValueError(f"layer {node.number} ({node.layer.describe()}): softmax is only "
                                  "supported on the last layer")
         last = self.nodes[-1]
-        if last.layer.activation == "softmax" and last.output_shape == (1,):
+        if not is_elementwise(last.layer.activation) and last.output_shape == (1,):
             raise ValueError(f"layer {last.number} ({last.layer.describe()}): a softmax over one output is "
                              f"identically 1, so nothing can be learned: {loss} after a softmax needs at least "
                              "two outputs; for one output use Dense(1, activation='sigmoid') with loss='bce'")

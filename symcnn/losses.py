@@ -16,7 +16,7 @@ e.g. ``lambda z, t: -t * sc.log_sigmoid(z) - (1 - t) * sc.log_sigmoid(-z)``.
 >>> import sympy
 >>> z, y = sympy.symbols("z y")
 >>> loss_of_logits("bce", "sigmoid", [z], [y])
--y*LogSigmoid(z) + (y - 1)*LogSigmoid(-z)
+-y*LogSigmoid(z) - (1 - y)*LogSigmoid(-z)
 >>> p = sympy.Symbol("p")
 >>> loss_of_probabilities("bce", [p], [y])
 -y*log(p) - (1 - y)*log(1 - p)
@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import sympy
 
-from .functions import LogSigmoid, LogSumExp
-from .activations import ACTIVATIONS, Activation, NamedDefinition, activation_function, exact_number
-from .functions import ReLU
+from .activations import ACTIVATIONS, Activation, NamedDefinition, activation_function, exact_number, is_elementwise
+from .functions import LogSigmoid, ReLU
 
 #: The two arguments of every loss's definition: a prediction p and its target t.
 P, T = sympy.Symbol("p", real=True), sympy.Symbol("t", real=True)
+#: What one output's loss is written in, besides p and t (see :func:`output_loss`): its logit z_k,
+#: and after a softmax log p_k and log(1 - p_k), which the softmax computes finite for any logits.
+LOGIT, LOG_P, LOG_Q = sympy.Symbol("z", real=True), sympy.Symbol("log_p", real=True), sympy.Symbol("log_q", real=True)
 
 
 class Loss(NamedDefinition):
@@ -135,37 +137,50 @@ def loss_of_probabilities(loss: str, outputs, targets) -> sympy.Expr:
 
 def output_probabilities(activation, logits) -> list:
     """The last layer's outputs as expressions of its logits (softmax included)."""
-    if activation == "softmax":
-        normaliser = LogSumExp(*logits)
-        return [sympy.exp(z - normaliser) for z in logits]
-    return [activation_function(activation)(z) for z in logits]
+    function = activation_function(activation)
+    if not is_elementwise(activation):
+        return function.outputs(logits)
+    return [function(z) for z in logits]
 
 
-def _log_output(activation, logits, k):
-    """log p_k, written so that it is finite for any logits."""
-    if activation == "sigmoid":
-        return LogSigmoid(logits[k])
-    return logits[k] - LogSumExp(*logits)
+def output_loss(loss, activation, count: int) -> sympy.Expr:
+    """The loss contributed by one of ``count`` outputs, finite for any logit: what the evaluator runs.
 
+    Written in :data:`LOGIT` and :data:`T` after an elementwise activation, and in
+    :data:`LOG_P`, :data:`LOG_Q`, :data:`P` and :data:`T` after a softmax (which supplies
+    log p_k = z_k - LogSumExp(z) and log(1 - p_k) without rounding p_k first). Summed over
+    the outputs it is :func:`loss_of_logits`.
 
-def _log_one_minus_output(activation, logits, k):
-    """log(1 - p_k), written so that it is finite for any logits."""
-    if activation == "sigmoid":
-        return LogSigmoid(-logits[k])
-    if len(logits) < 2:
+    >>> output_loss("bce", "sigmoid", 1)
+    -t*LogSigmoid(z) - (1 - t)*LogSigmoid(-z)
+    >>> output_loss("cross_entropy", "softmax", 10), output_loss("bce", "softmax", 10)
+    (-log_p*t, -log_p*t - log_q*(1 - t))
+    """
+    check_loss(loss, activation)
+    softmax = not is_elementwise(activation)
+    if softmax and loss == "bce" and count < 2:
         raise ValueError("bce after a softmax needs at least two outputs (1 - p is 0 for one)")
-    others = [z for j, z in enumerate(logits) if j != k]
-    return LogSumExp(*others) - LogSumExp(*logits)
+    prediction = P if softmax else activation_function(activation)(LOGIT)
+    if _defined(loss) is not None:
+        return _defined(loss)(prediction, T)
+    if loss == "mse":
+        return (prediction - T) ** 2 / count
+    log_p, log_q = (LOG_P, LOG_Q) if softmax else (LogSigmoid(LOGIT), LogSigmoid(-LOGIT))
+    if loss == "cross_entropy":
+        return -T * log_p
+    return -T * log_p - (1 - T) * log_q
 
 
 def loss_of_logits(loss: str, activation, logits, targets) -> sympy.Expr:
-    """The same loss as :func:`loss_of_probabilities`, in the last layer's logits z_k."""
-    check_loss(loss, activation)
-    if loss == "mse" or _defined(loss) is not None:  # only a readable form: applied to the outputs
-        return loss_of_probabilities(loss, output_probabilities(activation, logits), targets)
+    """The same loss as :func:`loss_of_probabilities`, in the last layer's logits z_k: :func:`output_loss` summed."""
+    template = output_loss(loss, activation, len(logits))
+    function = activation_function(activation)
     terms = []
-    for k, y in enumerate(targets):
-        terms.append(-y * _log_output(activation, logits, k))
-        if loss == "bce":
-            terms.append(-(1 - y) * _log_one_minus_output(activation, logits, k))
+    for k, (logit, target) in enumerate(zip(logits, targets)):
+        mapping = {LOGIT: logit, T: target}
+        if not is_elementwise(activation):
+            mapping[P] = function.outputs(logits)[k] if template.has(P) else P
+            mapping[LOG_P] = function.log_output(logits, k) if template.has(LOG_P) else LOG_P
+            mapping[LOG_Q] = function.log_complement(logits, k) if template.has(LOG_Q) else LOG_Q
+        terms.append(template.xreplace(mapping))
     return sympy.Add(*terms)

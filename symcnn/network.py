@@ -125,7 +125,7 @@ class Network:
             for kind, key in node.parameter_keys().items():
                 shape = self.graph.parameter_shapes()[key]
                 name = node.layer.init if kind == "weight" else node.layer.bias_init
-                params[key] = initialize(name, shape, rng, node.layer.kind)
+                params[key] = initialize(name, shape, rng, node.layer.fans)
         return params
 
     @property

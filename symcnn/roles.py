@@ -179,6 +179,6 @@ def _renamed_symbol(graph, role: ScalarRole, scheme: str):
         arrays.update(weight=node.weights, bias=node.bias, pre_activation=node.pre_activations,
                       activation=node.outputs)
     shape = arrays[role.kind].shape if role.kind in arrays else ()
-    dense = node is not None and node.layer.kind == "dense"
+    dense = node is not None and len(node.output_shape) == 1  # a layer of units (the "r" scheme names them apart)
     return make_symbol(scheme, role.kind, layer, role.index, shape, dense)
 

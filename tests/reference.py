@@ -83,3 +83,26 @@ def assert_entry_matches_torch(net, x, y, key, index, value, rtol=1e-9, function
     expected = float(reference_gradients[key][tuple(index)])
     assert abs(value - expected) <= rtol * max(abs(expected), 1e-300), (value, expected)
     return expected
+
+
+def torch_vector_jacobian_product(function, z, g):
+    """sum_k g[n, k] d function(z)[n, k] / d z[n, m] by PyTorch autograd in float64, and function(z) itself.
+
+    ``function`` maps a (N, K) float64 tensor to a (N, K) tensor, written with torch.
+    """
+    import torch
+
+    logits = torch.tensor(np.asarray(z, dtype=float), dtype=torch.float64, requires_grad=True)
+    values = function(logits)
+    (gradient,) = torch.autograd.grad(values, logits, torch.tensor(np.asarray(g, dtype=float), dtype=torch.float64))
+    return gradient.numpy(), values.detach().numpy()
+
+
+def assert_arrays_close(actual, expected, rtol, what=""):
+    """Assert |actual - expected| <= rtol * max(|expected|) (the array's own scale), entry by entry."""
+    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    assert actual.shape == expected.shape, (what, actual.shape, expected.shape)
+    scale = max(float(np.abs(expected).max()), 1e-300)
+    error = float(np.abs(actual - expected).max()) / scale
+    assert error <= rtol, f"{what}: relative error {error:.3g} > {rtol}"
+    return error

@@ -12,7 +12,8 @@ import symcnn as sc
 from symcnn.activations import ACTIVATIONS, Z, Activation
 from symcnn.evaluate import compile_expressions
 from symcnn.torch_reference import TORCH_ACTIVATIONS
-from tests.reference import assert_entry_matches_torch, assert_matches_finite_differences, assert_matches_torch
+from tests.reference import (assert_arrays_close, assert_entry_matches_torch, assert_matches_finite_differences,
+                             assert_matches_torch, torch_vector_jacobian_product)
 
 #: (symcnn activation, PyTorch's function written independently, points where it is not smooth)
 BUILT_INS = [
@@ -220,3 +221,70 @@ def test_unrolled_evaluator_agrees_for_user_math(rng):
 def test_a_sympy_function_passed_as_activation_is_pointed_to_its_name():
     with pytest.raises(ValueError, match=r"ReLU is a sympy function: pass the name 'relu'"):
         sc.Conv2D(1, 3, activation=sc.relu)
+
+
+# -- softmax: the activation that couples its outputs ------------------------------------------------------------
+
+def _explicit_softmax(count):
+    z = sympy.symbols(f"z0:{count}", real=True)
+    normaliser = sympy.Add(*[sympy.exp(v) for v in z])
+    return z, [sympy.exp(v) / normaliser for v in z]
+
+
+def test_softmax_partials_derived_in_indexed_form_equal_diff_of_the_written_out_softmax(rng):
+    count = 4
+    z, outputs = _explicit_softmax(count)
+    point = dict(zip(z, rng.normal(size=count)))
+    values = [float(a.subs(point)) for a in outputs]
+    softmax = ACTIVATIONS["softmax"]
+    for k in range(count):
+        others = sympy.log(sympy.Add(*[sympy.exp(v) for j, v in enumerate(z) if j != k]))
+        numbers = {softmax.a[j]: values[j] for j in range(count)}
+        numbers.update({softmax.z[j]: point[z[j]] for j in range(count)})
+        numbers[softmax.Lbar[k]] = float(others.subs(point))
+        for m in range(count):
+            at = {softmax.k: k, softmax.m: m}
+            for general, explicit in [(softmax.partial_of_output, outputs[k]),
+                                      (softmax.partial_of_log_output, sympy.log(outputs[k])),
+                                      (softmax.partial_of_log_complement, sympy.log(1 - outputs[k]))]:
+                derived = float(general.xreplace(at).doit().xreplace(numbers))
+                expected = float(sympy.diff(explicit, z[m]).subs(point))
+                assert derived == pytest.approx(expected, rel=1e-12, abs=1e-15), (general, k, m)
+    # and instantiated in named outputs: a_k (1 - a_k) on the diagonal, -a_k a_m off it
+    a = sympy.symbols("a0:3")
+    assert softmax.partial(list(a), 0, 0) == a[0] * (1 - a[0])
+    assert softmax.partial(list(a), 0, 2) == -a[0] * a[2]
+
+
+def _torch_log_complement(z):
+    """log(1 - softmax(z)_k) as log sum_{j != k} e^{z_j} - log sum_j e^{z_j}, masking the diagonal."""
+    count = z.shape[1]
+    others = z.unsqueeze(1).expand(-1, count, -1).masked_fill(torch.eye(count, dtype=torch.bool), -math.inf)
+    return torch.logsumexp(others, dim=2) - torch.logsumexp(z, dim=1, keepdim=True)
+
+
+SOFTMAX_LOGITS = {
+    "ordinary": lambda rng: rng.normal(scale=3.0, size=(3, 5)),
+    "two classes": lambda rng: rng.normal(size=(4, 2)),
+    "one dominant": lambda rng: np.array([[1000.0, -1000.0], [40.0, 0.0], [0.0, 800.0]]),
+    "saturated rows": lambda rng: np.array([[1000.0, -1000.0, 0.0, 5.0], [-3.0, -3.0, 900.0, -3.0]]),
+    "ties": lambda rng: np.array([[2.0, 2.0, 2.0], [0.0, 0.0, -1e3]]),
+}
+
+
+@pytest.mark.parametrize("case", SOFTMAX_LOGITS)
+def test_softmax_numeric_pieces_and_their_vector_jacobian_products_match_pytorch(case, rng):
+    softmax = ACTIVATIONS["softmax"]
+    z = SOFTMAX_LOGITS[case](rng)
+    g = rng.normal(size=z.shape)
+    values = softmax.values(z, complement=True)
+    a, log_a, log_q = values.a, values.log_a, values.log_q
+    for name, ours, function in [
+            ("a", softmax.backward_output(g, values), lambda t: torch.softmax(t, dim=1)),
+            ("log a", softmax.backward_log_output(g, values), lambda t: torch.log_softmax(t, dim=1)),
+            ("log(1 - a)", softmax.backward_log_complement(g, values), _torch_log_complement)]:
+        expected_vjp, expected_value = torch_vector_jacobian_product(function, z, g)
+        value = {"a": a, "log a": log_a, "log(1 - a)": log_q}[name]
+        assert np.all(np.isfinite(value)) and np.all(np.isfinite(ours)), name
+        assert_arrays_close(value, expected_value, 1e-12, f"{name} values")
+        assert_arrays_close(ours, expected_vjp, 1e-12, f"{name} vector-Jacobian product")

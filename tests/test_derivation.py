@@ -117,6 +117,10 @@ def test_networks_b_and_d(preset, key, rng):
     assert relatively_close(derivation.total, net.gradients(x, y)[key][index])
     for step in derivation.steps:
         assert relatively_close(math.fsum(step.term_values), step.value, rtol=1e-11, floor=1e-14)
+    # sums print as sums (D's shared kernel reads the channel sum), never as sympy's Sum(...)
+    assert "Sum(" not in str(derivation)
+    if preset == "d":
+        assert "Σ_c=0..4 a⁽¹⁾[c, i + u, j + v]" in str(derivation)
 
 
 def test_the_text_shows_every_step_and_the_total(case):

@@ -5,7 +5,7 @@ import pytest
 import sympy
 
 import symcnn as sc
-from symcnn.differentiate import central_differences, derive_template, local_partials, partials_of
+from symcnn.differentiate import central_differences, derive_template, local_partials, output_partial, partials_of
 from symcnn.layers import KERNEL, PATCH
 
 
@@ -127,3 +127,21 @@ def test_a_template_is_derived_without_writing_out_its_sum():
     assert generic == {KERNEL[n]: PATCH[n], PATCH[n]: KERNEL[n], template.bias: 1}
     assert template.patch.made == template.kernel.made == 0 and template._expanded is None
     assert template.partials["weighted_sum"][template.kernel[49_999]] == template.patch[49_999]
+
+
+@pytest.mark.parametrize("last_activation, loss", [("softmax", "cross_entropy"), ("sigmoid", "bce")])
+def test_one_output_partial_is_the_entry_of_the_local_partials_and_sympy_s_diff(small_network, last_activation, loss):
+    """output_partial instantiates one d a / d z alone; it equals local_partials' entry and diff of the output."""
+    graph = small_network(loss, last_activation).graph
+    for node in (graph.layer_nodes[0], graph.layer_nodes[-1]):
+        for position in list(node.positions())[:4]:
+            partials = local_partials(node, position)["output"]
+            for other in list(node.positions())[:4]:
+                z = node.pre_activations[other]
+                entry = output_partial(node, position, other)
+                assert sympy.simplify(entry - partials.get(z, 0)) == 0
+                outputs = {node.output_at(p): node.outputs[p] for p in node.positions()}
+                by_diff = sympy.diff(node.output_at(position), z).xreplace(outputs)
+                point = {s: v for s, v in zip(sorted(by_diff.free_symbols | entry.free_symbols, key=str),
+                                              np.linspace(0.1, 0.3, 50))}
+                assert float(entry.subs(point)) == pytest.approx(float(by_diff.subs(point)), rel=1e-12, abs=1e-15)

@@ -158,6 +158,12 @@ class TextPrinter(_TextbookOrder, _SympyStrPrinter):
     def _print_NamedScalar(self, expr):
         return text_name(expr.name)
 
+    def _print_Sum(self, expr):
+        """One sign per index with its limits, as the derivation's statements write them: Σ_c=0..4 a[c, i]."""
+        signs = " ".join(f"Σ_{self._print(i)}={self._print(low)}..{self._print(high)}" for i, low, high in expr.limits)
+        summand = self._print(expr.function)
+        return f"{signs} {summand}" if not expr.function.is_Add else f"{signs} ({summand})"
+
     def _print_Sigmoid(self, expr):
         return f"σ({self._print(expr.args[0])})"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+from ..activations import is_elementwise
 from ..chainrule import gradient_expression
 from ..checks import check_bool, check_int
 from ..differentiate import local_partials
@@ -32,7 +33,7 @@ def _patterns(net, index: int) -> dict:
         for position in node.positions():
             mapping = node.substitution(position)
             key = tuple(mapping[xi] == 0 for xi in node.template.patch.flat)
-            if node.layer.activation == "softmax":
+            if not is_elementwise(node.layer.activation):
                 key += position
             groups.setdefault(key, [0, position])[0] += 1
         return groups

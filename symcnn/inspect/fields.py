@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..activations import is_elementwise
 from ..chainrule import backpropagate
 from ..checks import as_expression, check_bool
 from ..differentiate import local_partials
@@ -46,7 +47,7 @@ def dependency_marks(graph, symbols, cache=None):
             whole_layer.add(last)
         elif role.kind in ("activation", "pre_activation"):
             marks[role.node][role.index] = True
-            if role.kind == "activation" and graph.nodes[role.node].layer.activation == "softmax":
+            if role.kind == "activation" and not is_elementwise(graph.nodes[role.node].layer.activation):
                 whole_layer.add(role.node)
     for i, node in reversed(numbered_layers(graph)):
         if i in whole_layer:

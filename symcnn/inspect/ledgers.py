@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from ..activations import is_elementwise
 from ..chainrule import gradient_expression
-from ..differentiate import local_partials, partials_of
+from ..differentiate import local_partials, output_partial, partials_of
 from ..display import display_math, ledger_html, ledger_latex, ledger_text
 from ..naming import adjoint_symbol
 from ..roles import numbered_layers, role_of
@@ -98,11 +99,10 @@ class Ledger:
 
     def _terms(self, graph):
         node, weight = self.node, self.weight
-        softmax = node.layer.activation == "softmax"
+        softmax = not is_elementwise(node.layer.activation)
         # a filter's (unit's) weights reach only its own outputs; every softmax output reads every z
         reached = [p for p in node.positions() if p[0] == self.index[0]]
-        partials = ({p: local_partials(node, p) for p in node.positions()} if softmax else
-                    {p: local_partials(node, p, wrt=(weight, node.pre_activations[p])) for p in reached})
+        partials = {p: local_partials(node, p, wrt=(weight, node.pre_activations[p])) for p in reached}
         terms = []
         for position in reached:
             weight_partial = partials[position]["weighted_sum"].get(weight, sympy.S.Zero)
@@ -110,7 +110,7 @@ class Ledger:
                 continue
             z, a = node.pre_activations[position], node.outputs[position]
             if softmax:
-                upstream = sympy.Add(*[adjoint_symbol(node.outputs[other]) * partials[other]["output"][z]
+                upstream = sympy.Add(*[adjoint_symbol(node.outputs[other]) * output_partial(node, other, position)
                                        for other in node.positions()])
                 factors = [LedgerFactor(graph.loss_symbol, z, upstream)]
             else:
@@ -130,9 +130,9 @@ class Ledger:
         while True:
             role, node = role_of(graph, current, self.net.inspection_cache), graph.nodes[index]
             if role.kind == "pre_activation":
-                positions = list(node.positions()) if node.layer.activation == "softmax" else [role.index]
-                choices = [LedgerFactor(node.outputs[p], current,
-                                        local_partials(node, p, wrt=[current])["output"][current]) for p in positions]
+                positions = list(node.positions()) if not is_elementwise(node.layer.activation) else [role.index]
+                choices = [LedgerFactor(node.outputs[p], current, output_partial(node, p, role.index))
+                           for p in positions]
             elif index == len(graph.nodes) - 1:
                 loss_partial = partials_of(graph.loss_expression, [current])[current]
                 path.append(LedgerFactor(graph.loss_symbol, current, loss_partial))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from ..activations import activation_function, is_elementwise
 from ..chainrule import gradient_expression
 from ..differentiate import derive_template, local_partials
 from ..display import display_math, rolled_latex, rolled_text
@@ -121,10 +122,10 @@ class _RolledLayer:
         if self.b_base is not None:
             self.weighted_sum += self.b_base[self.unit]
         z, a = self.z_base[self.position], self.a_base[self.position]
-        if layer.activation == "softmax":
-            self.output = sympy.exp(z) / sympy.Sum(sympy.exp(self.z_base[m]), (m, 0, node.output_shape[0] - 1))
-            # d a_k / d z_m = a_k (delta_km - a_m), the softmax's partial in its outputs
-            self.activation_partial = a * (sympy.KroneckerDelta(k, m) - self.a_base[m])
+        if not is_elementwise(layer.activation):
+            # a_k = e^{z_k} / sum_j e^{z_j} and its derived partial a_k (delta_km - a_m)
+            self.output, self.activation_partial = activation_function(layer.activation).rolled(
+                self.z_base, self.a_base, self.position[0], m, node.output_shape[0])
         else:
             self.output = node.template.output.xreplace({ZETA: self.weighted_sum})
             self.activation_partial = node.template.partials["output"][ZETA].xreplace({ZETA: z, ALPHA: a})
@@ -177,7 +178,7 @@ class _RolledLayer:
             at = sympy.diff(self.weighted_sum.subs(point), wrt_at).doit()
         elif self.node.pre_activations is not None:  # da/dz
             of, general = self.a_base[self.position], self.activation_partial
-            if self.node.layer.activation == "softmax":
+            if not is_elementwise(self.node.layer.activation):
                 wrt_general = self.z_base[INDEX["m"]]
                 at = general.subs({INDEX["k"]: of_role.index[0], INDEX["m"]: wrt_role.index[0]})
             else:
@@ -196,7 +197,7 @@ class _RolledLayer:
     def gradient(self, graph, role) -> RolledForm:
         """dL/dw (or dL/db) as a sum over the layer's positions of dL/dz_p * dz_p/dw."""
         k, m = INDEX["k"], INDEX["m"]
-        if self.node.layer.activation == "softmax":
+        if not is_elementwise(self.node.layer.activation):
             upstream = sympy.Sum(self.g_base[m] * self.activation_partial.xreplace({k: m, m: k}), (m, 0,
                                  self.node.output_shape[0] - 1))
         else:
@@ -277,7 +278,7 @@ def expanded_form(net, of, wrt=None) -> sympy.Expr:
         if of_role.kind == "pre_activation":
             return node.weighted_sum_at(position)
         output = node.output_at(position)
-        if node.pre_activations is not None and node.layer.activation != "softmax":
+        if node.pre_activations is not None and is_elementwise(node.layer.activation):
             output = output.xreplace({node.pre_activations[position]: node.weighted_sum_at(position)})
         return output
     stage = "weighted_sum" if of_role.kind == "pre_activation" else "output"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from ..activations import activation_function
+from ..activations import activation_function, is_elementwise
 from ..initializers import INITIALIZERS
 from ..naming import TEMPLATE_LETTERS, template_array, template_symbol
 
@@ -147,7 +147,7 @@ def affine_template(shape, index_names: str, has_bias, activation) -> LayerTempl
     weighted_sum = sympy.Sum(KERNEL[summed] * PATCH[summed], *[(k, 0, n - 1) for k, n in zip(summed, shape)])
     if bias is not None:
         weighted_sum += bias
-    output = activation_function(activation)(ZETA) if activation != "softmax" else ZETA
+    output = activation_function(activation)(ZETA) if is_elementwise(activation) else ZETA
     # an axis of one entry has the one index 0 (sympy keeps delta(0, k) for an Idx with range 0..0)
     generic = tuple(sympy.Idx(f"{name}_1", n) if n > 1 else sympy.S.Zero for name, n in zip(index_names, shape))
     return LayerTemplate(template_array("input", shape), template_array("weight", shape), bias, weighted_sum,
@@ -224,6 +224,11 @@ class Layer:
         """The output positions whose expression reads input entry ``index`` (in position order);
         None: the kind does not say (the graph then looks at every position's substitution)."""
         return None
+
+    def fans(self, shape: tuple[int, ...], convention: str) -> tuple[int, int]:
+        """(n_in, n_out) of this layer's parameter array of ``shape`` under a Glorot ``convention``
+        (see :func:`symcnn.initializers.initialize`)."""
+        raise NotImplementedError(f"{self.describe()}: no parameters")
 
     def kernel(self, node, template: LayerTemplate, needs_input_gradient: bool):
         """The numeric kernel of this layer at graph ``node``: ``forward(x, params) -> (z, cache)`` and

@@ -14,6 +14,8 @@ Sigmoid(zeta)
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import sympy
 
@@ -98,6 +100,18 @@ class Conv2D(Layer):
 
     def template_size(self, input_shape):
         return input_shape[0] * self.kernel_size[0] * self.kernel_size[1]
+
+    def fans(self, shape, convention):
+        """``"standard"`` (PyTorch's): C kh kw and F kh kw; ``"reference"``: every weight of the layer in, 1 out
+        (network A: sqrt(6/(9 + 1)) for its 3x3 kernel, network D: sqrt(6/(5*3*3 + 1))).
+
+        >>> Conv2D(5, 3).fans((5, 1, 3, 3), "reference"), Conv2D(5, 3).fans((5, 1, 3, 3), "standard")
+        ((45, 1), (9, 45))
+        """
+        if convention == "reference":
+            return math.prod(shape), 1
+        receptive = math.prod(shape[2:])
+        return shape[1] * receptive, shape[0] * receptive
 
     def template(self, input_shape) -> LayerTemplate:
         """zeta = sum_{c,u,v} omega[c,u,v] xi[c,u,v] (+ beta); alpha = activation(zeta)."""

@@ -6,6 +6,8 @@ Sum(omega[n]*xi[n], (n, 0, 2))
 
 from __future__ import annotations
 
+import math
+
 from ..activations import check_activation
 from ..checks import check_bool, check_int
 from ..naming import template_symbol
@@ -61,6 +63,16 @@ class Dense(Layer):
 
     def template_size(self, input_shape):
         return input_shape[0]
+
+    def fans(self, shape, convention):
+        """``"standard"`` (PyTorch's): in and out features; ``"reference"``: every weight of the layer in, the units out.
+
+        >>> Dense(10).fans((10, 1568), "standard"), Dense(10).fans((10, 1568), "reference")
+        ((1568, 10), (15680, 10))
+        """
+        if convention == "reference":
+            return math.prod(shape), shape[0]
+        return shape[1], shape[0]
 
     def template(self, input_shape) -> LayerTemplate:
         """zeta = sum_n omega[n] xi[n] (+ beta); alpha = activation(zeta)."""
