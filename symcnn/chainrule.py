@@ -98,7 +98,7 @@ def gradient_expression(graph, weight) -> sympy.Expr:
         if not is_elementwise(node.layer.activation):  # every output of a softmax depends on every z
             upstream = sympy.Add(*[adjoint_symbol(node.outputs[other]) * output_partial(node, other, position)
                                    for other in node.positions()])
-        else:
-            upstream = adjoint_symbol(node.outputs[position]) * partials["output"][z]
-        terms.append(upstream * weight_partial)
+            terms.append(upstream * weight_partial)
+        else:  # one product of the three factors (one flattening, not two: a conv weight has a term per position)
+            terms.append(sympy.Mul(adjoint_symbol(node.outputs[position]), partials["output"][z], weight_partial))
     return sympy.Add(*terms)
