@@ -222,6 +222,7 @@ class SymbolArray:
     def __init__(self, shape, make, locate, store=None):
         self.shape = tuple(int(n) for n in shape)
         self.size = math.prod(self.shape)
+        self._strides = tuple(math.prod(self.shape[axis + 1:]) for axis in range(len(self.shape)))
         # the symbols made so far by flat (C-order) index, shared with every reshaped view
         self._store = {} if store is None else store
         self._make, self._locate = make, locate  # both in flat indices
@@ -263,6 +264,14 @@ class SymbolArray:
         return flat
 
     def __getitem__(self, key):
+        if type(key) is tuple and len(key) == len(self._strides):  # the common case: one entry, in bounds
+            flat = 0
+            for i, n, stride in zip(key, self.shape, self._strides):
+                if type(i) is not int or not 0 <= i < n:
+                    break
+                flat += i * stride
+            else:
+                return self._symbol(flat)
         flat = self._flat_index(key)
         if flat is not None:
             return self._symbol(flat)

@@ -16,7 +16,7 @@ import numpy as np
 import sympy
 
 from .checks import as_expression
-from .naming import NamedScalar, adjoint_symbol, make_symbol
+from .naming import NamedScalar, adjoint_symbol, make_symbol, parse_name
 
 
 def numbered_layers(graph) -> list:
@@ -119,7 +119,13 @@ def find_role(graph, symbol) -> ScalarRole | None:
         return None
     if plain == graph.loss_symbol:
         return ScalarRole("loss", None, (), adjoint=adjoint)
+    try:
+        name = parse_name(plain.name)
+    except ValueError:
+        return None
     for kind, node, key, array in _arrays(graph):
+        if kind != name.kind or (node is not None and graph.nodes[node].number != name.layer):
+            continue  # the name says which array it can be in
         index = array.index_of(plain)
         if index is not None:
             return ScalarRole(kind, node, index, key, adjoint)

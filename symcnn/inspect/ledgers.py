@@ -22,6 +22,7 @@ from ..activations import is_elementwise
 from ..chainrule import gradient_expression
 from ..differentiate import local_partials, output_partial, partials_of
 from ..display import display_math, ledger_html, ledger_latex, ledger_text
+from ..evaluate import compile_expressions
 from ..naming import adjoint_symbol
 from ..roles import numbered_layers, role_of
 from .values import Trace
@@ -181,12 +182,31 @@ class Ledger:
 
 
 def _set_values(trace, factors) -> None:
-    """Give every factor its number at ``trace`` (one compiled function for all of them)."""
-    if factors:
-        # one sample, given as an image (values (n,)) or as a batch of one (values (1, n))
-        values = np.reshape(trace.evaluate([factor.formula for factor in factors]), -1)
-        for factor, value in zip(factors, values):
+    """Give every factor its number at ``trace``: one compiled function per form of formula.
+
+    A conv weight's ledger has a term per position whose factors differ only in the named
+    scalars they hold (a_p (1 - a_p), x_p); formulas that are the same in placeholders
+    are compiled once and evaluated on the values of all their named scalars at once.
+    """
+    groups = {}
+    for factor in factors:
+        symbols = sorted(factor.formula.free_symbols, key=lambda s: s.name)
+        form = factor.formula.xreplace(dict(zip(symbols, _placeholders(len(symbols)))))
+        groups.setdefault(form, []).append((factor, symbols))
+    for form, members in groups.items():
+        count = len(members[0][1])
+        # one sample: each named scalar has one value
+        values = [np.array([float(trace.value(symbols[i])[0]) for _, symbols in members]) for i in range(count)]
+        function = compile_expressions(list(_placeholders(count)), form)
+        numbers = np.broadcast_to(np.asarray(function(*values), dtype=float), (len(members),))
+        for (factor, _), value in zip(members, numbers):
             factor.value = float(value)
+
+
+@functools.lru_cache(maxsize=None)
+def _placeholders(count: int) -> tuple:
+    """Stand-ins for the named scalars of a formula, in name order."""
+    return tuple(sympy.Symbol(f"symcnn_ledger_p{i}") for i in range(count))
 
 
 def reader_factors(graph, index: int, symbol, cache=None):
