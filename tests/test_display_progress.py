@@ -32,6 +32,20 @@ def test_by_default_a_file_gets_few_lines():
     assert len(lines) <= 3 and "10000/10000" in lines[-1]
 
 
+def test_nested_bars_in_a_file_are_whole_lines_without_cursor_codes():
+    """An outer bar with an inner one (a build inside a benchmark, say) redraws by moving the cursor up."""
+    stream = io.StringIO()
+    with progress.ProgressBar(2, "outer", stream=stream) as outer:
+        for _ in range(2):
+            with progress.ProgressBar(3, "inner", stream=stream) as inner:
+                for _ in range(3):
+                    inner.update()
+            outer.update()
+    lines = stream.getvalue().splitlines()
+    assert "\x1b" not in stream.getvalue() and all(line.strip() for line in lines)
+    assert [line.split(":")[0] for line in lines] == ["outer", "inner", "inner", "inner", "inner", "outer"]
+
+
 def test_disabled_draws_nothing_but_counts():
     stream = io.StringIO()
     with progress.ProgressBar(4, "training", enabled=False, stream=stream) as bar:

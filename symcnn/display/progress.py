@@ -15,8 +15,11 @@ redrawn in place; written to a file or a pipe it becomes a few whole lines (one 
 
 from __future__ import annotations
 
+import re
 import sys
 
+#: tqdm moves the cursor (ESC [ n A, ...) to redraw nested bars in place; a file or pipe gets whole lines instead
+_CURSOR_CODES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 FILE_INTERVAL = 10.0  # seconds between lines when the bar is written to a file or a pipe
 
 
@@ -27,7 +30,7 @@ class _Lines:
         self.stream = stream
 
     def write(self, text: str) -> None:
-        status = text.replace("\r", "").rstrip()
+        status = _CURSOR_CODES.sub("", text.replace("\r", "")).rstrip()
         if status:
             self.stream.write(status + "\n")
 
