@@ -91,7 +91,7 @@ def template_entries(expression: sympy.Expr) -> sympy.Expr:
                                 for entry in expression.atoms(sympy.Indexed) if entry.base in _INDEXED_KINDS})
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: its symbol arrays compare entry by entry
 class LayerTemplate:
     """One generic output scalar of a layer, in template symbols.
 
