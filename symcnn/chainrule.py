@@ -74,9 +74,9 @@ def _node_of(graph, weight):
     for node in graph.layer_nodes:
         for array in (node.weights, node.bias):
             if array is not None:
-                where = np.argwhere(array == weight)
-                if len(where):
-                    return node, tuple(where[0])
+                index = array.index_of(weight)
+                if index is not None:
+                    return node, index
     raise ValueError(f"{weight} is not a weight or bias of this network")
 
 
@@ -91,15 +91,15 @@ def gradient_expression(graph, weight) -> sympy.Expr:
     for position in node.positions():
         if position[0] != index[0]:  # a filter's (unit's) weights only reach its own outputs
             continue
-        partials = local_partials(node, position)
+        z = node.pre_activations[position]
+        partials = local_partials(node, position, wrt=(weight, z))
         weight_partial = partials["weighted_sum"].get(weight, sympy.S.Zero)
         if weight_partial == 0:
             continue
-        z = node.pre_activations[position]
         if not is_elementwise(node.layer.activation):  # every output of a softmax depends on every z
             upstream = sympy.Add(*[adjoint_symbol(node.outputs[other]) * output_partial(node, other, position)
                                    for other in node.positions()])
-        else:
-            upstream = adjoint_symbol(node.outputs[position]) * partials["output"][z]
-        terms.append(upstream * weight_partial)
+            terms.append(upstream * weight_partial)
+        else:  # one product of the three factors (one flattening, not two: a conv weight has a term per position)
+            terms.append(sympy.Mul(adjoint_symbol(node.outputs[position]), partials["output"][z], weight_partial))
     return sympy.Add(*terms)

@@ -280,9 +280,9 @@ def run_inspect(args) -> int:
 
 def _layer_forms(net, gradient, symbol) -> list:
     """The rolled forms a rolled gradient reads: its layer's z and a, and dz/dw, at one position."""
-    from .inspect import rolled_form, scalar_roles
+    from .inspect import role_of, rolled_form
 
-    role = scalar_roles(net.graph, net.inspection_cache)[symbol]
+    role = role_of(net.graph, symbol)
     node = net.graph.nodes[role.node]
     position = next(p for p in node.positions() if p[0] == role.index[0])  # a filter's (unit's) own outputs
     z, a = node.pre_activations[position], node.outputs[position]

@@ -32,7 +32,7 @@ from .differentiate import partials_of
 from .display import derivation_latex, derivation_text, display_math
 from .inspect import INDEX, Ledger, LedgerFactor, reader_factors, rolled_form
 from .naming import adjoint_symbol
-from .roles import scalar_roles
+from .roles import role_of
 
 #: Position labels of the general statement of an error passed back: q is read by the positions r.
 READ, READER = sympy.Symbol("q", integer=True), sympy.Symbol("r", integer=True)
@@ -166,10 +166,10 @@ def derive(net, x, y, weight) -> Derivation:
 
 def _path_positions(graph, ledger) -> dict:
     """{(kind, layer index): position} of every z and a on the ledger's largest path."""
-    roles, chosen = scalar_roles(graph, ledger.net.inspection_cache), {}
+    chosen = {}
     for factor in ledger.path:
         for symbol in (factor.of, factor.wrt):
-            role = roles[symbol]
+            role = role_of(graph, symbol)
             if role.kind in ("activation", "pre_activation") and not role.adjoint:
                 chosen.setdefault((role.kind, role.node), role.index)
     return chosen
@@ -288,7 +288,7 @@ def _weight_gradient(net, trace, ledger) -> DerivationStep:
     local = rolled_form(net, node.pre_activations[largest], weight)
     gradient = rolled_form(net, graph.loss_symbol, weight)
     summed = tuple((variable, 0, size - 1) for variable, size in zip(local.of.indices[1:], node.output_shape[1:]))
-    is_bias = scalar_roles(graph, net.inspection_cache)[weight].kind == "bias"
+    is_bias = role_of(graph, weight).kind == "bias"
     step = DerivationStep(
         f"gradient of the {'bias' if is_bias else 'weight'}", "BP3" if is_bias else "BP4", node.name, weight,
         ledger.index, gradient.wrt, [(graph.loss_symbol, local.of), (local.of, local.wrt)], summed, [local],

@@ -15,13 +15,14 @@ xi_0_0_1
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 
 import numpy as np
 import sympy
 
 from .activations import activation_function, is_elementwise
 from .functions import LogSumExp, Sigmoid
-from .layers import ALPHA, ZETA, LayerTemplate
+from .layers import ALPHA, KERNEL, PATCH, ZETA, LayerTemplate, template_entries
 from .losses import loss_of_logits, output_probabilities
 
 
@@ -45,20 +46,79 @@ def partials_of(expression: sympy.Expr, symbols) -> dict:
             for symbol in symbols}
 
 
+class TemplatePartials(Mapping):
+    """The derived partials of an indexed weighted sum: stated once at the generic index, read per entry.
+
+    ``generic`` holds what sympy derived: d zeta / d omega[k] and d zeta / d xi[k] at the
+    generic index k (an ``Idx`` over the patch's ranges) and d zeta / d beta. As a mapping it
+    gives the partial by every template symbol (omega_0_1_2 -> xi_0_1_2): the generic partial
+    at that index, made when first asked for.
+    """
+
+    def __init__(self, template: LayerTemplate, generic: dict):
+        self.template, self.generic = template, generic
+        self._made = {}
+
+    def _keys(self):
+        yield from self.template.kernel.flat
+        yield from self.template.patch.flat
+        if self.template.bias is not None:
+            yield self.template.bias
+
+    def __iter__(self):
+        return self._keys()
+
+    def __len__(self) -> int:
+        return 2 * self.template.patch.size + (self.template.bias is not None)
+
+    def __getitem__(self, symbol):
+        partial = self._made.get(symbol)
+        if partial is None:
+            partial = self._made[symbol] = self._entry_partial(symbol)
+        return partial
+
+    def _entry_partial(self, symbol):
+        if symbol == self.template.bias:
+            return self.generic[symbol]
+        for array, base in ((self.template.kernel, KERNEL), (self.template.patch, PATCH)):
+            index = array.index_of(symbol) if isinstance(symbol, sympy.Symbol) else None
+            if index is not None:
+                at = dict(zip(self.template.generic_index, index))
+                return template_entries(self.generic[base[self.template.generic_index]].xreplace(at))
+        raise KeyError(symbol)
+
+
 def derive_template(template: LayerTemplate) -> LayerTemplate:
     """Fill ``template.partials`` with its local partials, derived with sympy.
 
-    ``partials["weighted_sum"]``: d zeta / d (each kernel, patch and bias symbol);
-    ``partials["output"]``: d alpha / d zeta, written in alpha where it can be (e.g.
-    sigma' = alpha (1 - alpha)), or d alpha / d xi for each patch symbol of a pooling layer.
+    ``partials["weighted_sum"]``: d zeta / d (each kernel, patch and bias symbol); for an
+    indexed sum a :class:`TemplatePartials`, derived once at the generic index (so in a time
+    that does not depend on the patch's size); ``partials["output"]``: d alpha / d zeta,
+    written in alpha where it can be (e.g. sigma' = alpha (1 - alpha)), or d alpha / d xi for
+    each patch symbol of a pooling layer.
+
+    >>> from symcnn.layers import Dense
+    >>> derived = derive_template(Dense(1).template((50_000,)))
+    >>> derived.partials["weighted_sum"].generic
+    {omega[n_1]: xi[n_1], xi[n_1]: omega[n_1], beta: 1}
     """
     if template.partials:
         return template
-    if template.weighted_sum is not None:
+    if template.weighted_sum is not None and template.generic_index:
+        entry = template.generic_index
+        generic = {}
+        for base in (KERNEL, PATCH):
+            # d/d omega[k] of sum_j omega[j] xi[j] is sum_j delta_jk xi[j], which doit() sums to xi[k]
+            generic[base[entry]] = sympy.diff(template.weighted_sum, base[entry]).doit()
+        if template.bias is not None:
+            generic[template.bias] = sympy.diff(template.weighted_sum, template.bias)
+        template.partials["weighted_sum"] = TemplatePartials(template, generic)
+    elif template.weighted_sum is not None:  # written out term by term
         symbols = list(template.kernel.flat) + list(template.patch.flat)
         if template.bias is not None:
             symbols.append(template.bias)
         template.partials["weighted_sum"] = partials_of(template.weighted_sum, symbols)
+    if template.weighted_sum is not None:
         derivative = sympy.diff(template.output, ZETA)
         template.partials["output"] = {ZETA: derivative.subs(template.output, ALPHA)}
     else:
@@ -82,11 +142,13 @@ def _instantiate_partials(partials: dict, mapping: dict) -> dict:
     return named
 
 
-def local_partials(node, position) -> dict:
+def local_partials(node, position, wrt=None) -> dict:
     """The local partials of one layer output scalar, in named scalars.
 
     Returns ``{"weighted_sum": {named w/x/b: dz/d.}, "output": {named z or x: da/d.}}`` for
-    the output at ``position`` of ``node`` (a :class:`symcnn.graph.LayerNode`).
+    the output at ``position`` of ``node`` (a :class:`symcnn.graph.LayerNode`); with ``wrt``
+    (named scalars) only the partials by those are instantiated (a dense unit reads
+    every input: asking for one weight's partial need not write out all of them).
 
     >>> from symcnn.graph import SymbolicGraph
     >>> from symcnn.layers import Conv2D, Dense, Flatten
@@ -100,19 +162,29 @@ def local_partials(node, position) -> dict:
     >>> softmax = SymbolicGraph((1, 1, 2), [Flatten(), Dense(2, activation="softmax")], "cross_entropy")
     >>> local_partials(softmax.layer_nodes[-1], (0,))["output"]
     {z__1_0: a__1_0*(1 - a__1_0), z__1_1: -a__1_0*a__1_1}
+    >>> local_partials(graph.layer_nodes[1], (0,), wrt=[graph.layer_nodes[1].bias[0]])["weighted_sum"]
+    {b__2_0: 1}
     """
     derive_template(node.template)
     mapping = node.instantiation(position)
     result = {}
+
+    def chosen(partials):
+        if wrt is None:
+            return partials
+        wanted = set(wrt)
+        return {symbol: partials[symbol] for symbol, target in mapping.items()
+                if target in wanted and symbol in partials}
+
     if "weighted_sum" in node.template.partials:
-        result["weighted_sum"] = _instantiate_partials(node.template.partials["weighted_sum"], mapping)
+        result["weighted_sum"] = _instantiate_partials(chosen(node.template.partials["weighted_sum"]), mapping)
     if not is_elementwise(node.layer.activation):
         # the activation's own partial d a_k / d z_m, derived once in indexed form, in the outputs a
         outputs, k = list(node.outputs.flat), position[0]
         partial = activation_function(node.layer.activation).partial
         result["output"] = {z: partial(outputs, k, m) for m, z in enumerate(node.pre_activations.flat)}
     else:
-        result["output"] = _instantiate_partials(node.template.partials["output"], mapping)
+        result["output"] = _instantiate_partials(chosen(node.template.partials["output"]), mapping)
     return result
 
 
@@ -132,7 +204,8 @@ def output_partial(node, position, wrt_position) -> sympy.Expr:
         return activation_function(node.layer.activation).partial(node.outputs, position[0], wrt_position[0])
     if position != wrt_position:
         return sympy.S.Zero
-    return local_partials(node, position)["output"][node.pre_activations[position]]
+    z = node.pre_activations[position]
+    return local_partials(node, position, wrt=[z])["output"][z]
 
 
 def output_errors(graph) -> dict:

@@ -19,7 +19,9 @@ Sigmoid(z__1_0_1_1)
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import sympy
@@ -28,7 +30,7 @@ from .activations import activation_function, is_elementwise
 from .checks import check_int
 from .layers import ALPHA, ZETA, Flatten, Layer, LayerTemplate
 from .losses import check_loss, loss_of_probabilities
-from .naming import make_symbol, symbol_array
+from .naming import SymbolArray, make_symbol, symbol_array
 
 #: Unrolled building stops before it starts beyond this many expression terms: about half a
 #: minute of building. Networks A (29,192 terms) and C (86,250) fit; B (631,666) and D
@@ -37,44 +39,92 @@ DEFAULT_MAX_UNROLLED_TERMS = 100_000
 #: Rough cost of unrolled building and compiling per term (network A: 29,192 terms in 9 s on 2 cores).
 SECONDS_PER_UNROLLED_TERM = 3e-4
 
-#: Building a network (symbols, templates, derivation, compiling) is refused before it starts
-#: beyond this cost (see :func:`estimated_build_cost`): about half a minute. Presets A-D cost
-#: 13k-78k, a 3x64x64 two-convolution network about 470k; a Dense layer on 1x1500x1500
-#: pixels 74 million (about 12 minutes). Callers pass a larger ``max_build_cost``.
+#: Building a network (deriving and compiling each layer, the loss's partials, setting up the
+#: parameters and the window indices) is refused before it starts beyond this cost (see
+#: :func:`estimated_build_cost`): about half a minute. Presets A-D cost 7k-9k, an A-like
+#: network on a 216x216 image 20k, an 8-filter conv on 512x512 pixels 47k; a 1000-class
+#: head 100k. Callers pass a larger ``max_build_cost``.
 DEFAULT_MAX_BUILD_COST = 3_000_000
-#: One template term (one generic input xi of a conv, dense or pooling template: sympy builds
-#: its sum, differentiates it and keeps a substitution table) costs about as much as this many
-#: named scalars. Measured: 1x400x400 -> Dense(2) (480k scalars, 160k terms) 62 s; 3x64x64
-#: conv-pool-conv-pool-dense (279k scalars, 6.5k terms) 3.4 s; network C 0.7 s.
-BUILD_COST_PER_TEMPLATE_TERM = 30
+#: Deriving one layer's template (its size does not matter: an indexed sum is derived at a
+#: generic index) and compiling its activation: about 20 ms, measured 2-9 layers on 2 cores.
+BUILD_COST_PER_LAYER = 2_000
+#: Each output of the last layer adds its loss term and its partials to the readable loss:
+#: measured 10, 100 and 1000 sigmoid outputs with bce take 0.10, 0.12 and 1.1 s (softmax: 0.2 s).
+BUILD_COST_PER_OUTPUT = 100
+#: Parameters (initialised) and patch entries (what one image gathers: for a conv or pooling layer its index,
+#: positions x patch) are numbers set up with numpy: about 3e-8 s each, so this many per unit
+#: (measured: 8 filters 3x3 on 1024x1024 pixels, 30 million of them, 1.2 s).
+NUMBERS_PER_BUILD_COST = 300
 #: Seconds of building per unit of cost on the machine it was measured on (2 shared cores).
 SECONDS_PER_BUILD_COST = 1e-5
+#: Bytes of one parameter (float64).
+BYTES_PER_PARAMETER = 8
 
 
-def estimated_build_cost(input_shape, layers) -> tuple[int, int, int]:
-    """(cost, named scalars, template terms) of building a network, from its shapes alone.
+class BuildEstimate(NamedTuple):
+    """What building a network costs, from its shapes alone (see :func:`estimated_build_cost`)."""
 
-    cost = named scalars + ``BUILD_COST_PER_TEMPLATE_TERM`` x template terms, where the named
-    scalars are every pixel, weight, bias, z, a, target and the loss, and a layer's template
-    terms are its template's generic inputs + 1. (A softmax costs nothing more: its partials
-    are derived once for any K, see :class:`~symcnn.activations.Softmax`.) Python ints
+    cost: int
+    parameters: int
+    patch_entries: int
+
+
+def estimated_build_cost(input_shape, layers) -> BuildEstimate:
+    """(cost, parameters, patch entries) of building a network, from its shapes alone.
+
+    cost = ``BUILD_COST_PER_LAYER`` x numbered layers + ``BUILD_COST_PER_OUTPUT`` x outputs
+    + (parameters + patch entries) / ``NUMBERS_PER_BUILD_COST``. No
+    per-scalar symbol is made when building, so the image size enters only through the
+    numbers numpy sets up: parameters, and patch entries (positions x patch size of each
+    conv or pooling layer: the gather index its kernel precomputes). A softmax costs no more
+    than another activation: its partials are derived once for any K (see
+    :class:`~symcnn.activations.Softmax`). Python ints
     throughout, so absurd sizes give an absurd number, not an overflow or a MemoryError.
 
     >>> from symcnn.layers import Conv2D, Dense, Flatten
     >>> estimated_build_cost((1, 4, 4), [Conv2D(1, 3, bias=False), Flatten(), Dense(1)])
-    (492, 42, 15)
+    BuildEstimate(cost=4101, parameters=14, patch_entries=40)
     """
-    shape, scalars, terms = tuple(input_shape), math.prod(input_shape) + 1, 0  # pixels and the loss
+    shape, numbered, parameters, entries = tuple(input_shape), 0, 0, 0
     for layer in layers:
         output_shape = layer.output_shape(shape)
         if not isinstance(layer, Flatten):
             outputs = math.prod(output_shape)
-            parameters = sum(math.prod(size) for size in layer.parameter_shapes(shape).values())
-            scalars += outputs * (2 if layer.has_weighted_sum else 1) + parameters  # z and a, or a alone
-            terms += layer.template_size(shape) + 1
+            numbered += 1
+            parameters += sum(math.prod(size) for size in layer.parameter_shapes(shape).values())
+            # a weighted sum gathers each patch once for all its filters (units); pooling once per channel
+            windows = outputs // output_shape[0] if layer.has_weighted_sum else outputs
+            entries += windows * layer.template_size(shape)
         shape = output_shape
-    scalars += math.prod(shape)  # the targets
-    return scalars + BUILD_COST_PER_TEMPLATE_TERM * terms, scalars, terms
+    cost = (BUILD_COST_PER_LAYER * numbered + BUILD_COST_PER_OUTPUT * math.prod(shape)
+            + -(-(parameters + entries) // NUMBERS_PER_BUILD_COST))
+    return BuildEstimate(cost, parameters, entries)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (Linux ``MemAvailable``; else the physical memory; None if unknown).
+
+    >>> available_memory() is None or available_memory() > 0
+    True
+    """
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _size(nbytes: float) -> str:
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if nbytes >= size:
+            return f"{nbytes / size:,.1f} {unit}"
+    return f"{nbytes:.0f} bytes"
 
 
 def _duration(seconds: float) -> str:
@@ -85,31 +135,48 @@ def _duration(seconds: float) -> str:
 
 
 def check_build_budget(input_shape, layers, max_build_cost=None) -> int:
-    """Raise ``ValueError`` before anything is built if the network costs more than ``max_build_cost``.
+    """Raise ``ValueError`` before anything is built if the network costs more than ``max_build_cost``,
+    or if its parameters alone would not fit in the memory available.
 
-    ``max_build_cost=None`` means :data:`DEFAULT_MAX_BUILD_COST`. Returns the estimate
+    ``max_build_cost=None`` means :data:`DEFAULT_MAX_BUILD_COST`. Returns the estimated cost
     (:func:`estimated_build_cost`); the message gives it, a time guess and how to proceed.
 
     >>> from symcnn.layers import Dense, Flatten
-    >>> check_build_budget((1, 1500, 1500), [Flatten(), Dense(2)])  # doctest: +ELLIPSIS
+    >>> check_build_budget((1, 10, 10), [Flatten(), Dense(40_000)])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: building this network would create about 6,750,009 named scalars and expand 2,250,001 template terms: ... pass max_build_cost=74250039 or more (to Network or symcnn.load)
+    ValueError: building this network would derive 1 layer(s), join 40,000 outputs with the loss and set up 4,040,000 parameters and 100 patch entries: ... pass max_build_cost=4015467 or more (to Network or symcnn.load)
     """
     max_build_cost = (DEFAULT_MAX_BUILD_COST if max_build_cost is None
                       else check_int(max_build_cost, "max_build_cost"))
-    cost, scalars, terms = estimated_build_cost(input_shape, layers)
+    cost, parameters, entries = estimated_build_cost(input_shape, layers)
+    memory, available = BYTES_PER_PARAMETER * parameters, available_memory()
+    if available is not None and memory > available:
+        raise ValueError(f"this network's {parameters:,} parameters alone would take {_size(memory)} of memory "
+                         f"(float64), more than the {_size(available)} available, so nothing was built: "
+                         "use fewer filters or units, a smaller input or a stride or pooling before a Dense layer")
     if cost > max_build_cost:
-        raise ValueError(f"building this network would create about {scalars:,} named scalars and expand "
-                         f"{terms:,} template terms: a cost of {cost:,} (scalars + "
-                         f"{BUILD_COST_PER_TEMPLATE_TERM} x terms), more than max_build_cost={max_build_cost:,}, "
-                         f"so nothing was built. Expect about {_duration(cost * SECONDS_PER_BUILD_COST)} of "
-                         f"building; to build it anyway pass max_build_cost={cost} or more (to Network or "
-                         "symcnn.load)")
+        layers_count = sum(not isinstance(layer, Flatten) for layer in layers)
+        raise ValueError(f"building this network would derive {layers_count} layer(s), join "
+                         f"{_outputs(input_shape, layers):,} outputs with the loss and set up {parameters:,} "
+                         "parameters "
+                         f"and {entries:,} patch entries: a cost of {cost:,} ({BUILD_COST_PER_LAYER:,} x layers + "
+                         f"{BUILD_COST_PER_OUTPUT} x outputs + (parameters + patch entries) / "
+                         f"{NUMBERS_PER_BUILD_COST}), more than "
+                         f"max_build_cost={max_build_cost:,}, so nothing was built. Expect about "
+                         f"{_duration(cost * SECONDS_PER_BUILD_COST)} of building; to build it anyway pass "
+                         f"max_build_cost={cost} or more (to Network or symcnn.load)")
     return cost
 
 
-@dataclass
+def _outputs(input_shape, layers) -> int:
+    shape = tuple(input_shape)
+    for layer in layers:
+        shape = layer.output_shape(shape)
+    return math.prod(shape)
+
+
+@dataclass(eq=False)  # compared by identity: its symbol arrays compare entry by entry
 class LayerNode:
     """One layer placed in the graph: its symbols and its (not yet differentiated) template."""
 
@@ -117,11 +184,11 @@ class LayerNode:
     layer: Layer
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
-    inputs: np.ndarray
-    outputs: np.ndarray
-    weights: np.ndarray | None = None
-    bias: np.ndarray | None = None
-    pre_activations: np.ndarray | None = None
+    inputs: SymbolArray
+    outputs: SymbolArray
+    weights: SymbolArray | None = None
+    bias: SymbolArray | None = None
+    pre_activations: SymbolArray | None = None
     template: LayerTemplate | None = None
 
     @property
@@ -142,13 +209,29 @@ class LayerNode:
         """Every output index of the layer."""
         return np.ndindex(*self.output_shape)
 
+    def positions_reading(self, symbol) -> list:
+        """The output positions whose expression reads input scalar ``symbol``, in position order.
+
+        >>> from symcnn.layers import Conv2D, Dense, Flatten
+        >>> graph = SymbolicGraph((1, 5, 5), [Conv2D(1, 3), Flatten(), Dense(1, activation="sigmoid")], "bce")
+        >>> graph.layer_nodes[0].positions_reading(graph.input_symbols[0, 0, 1])
+        [(0, 0, 0), (0, 0, 1)]
+        """
+        index = self.inputs.index_of(symbol)
+        if index is None:
+            return []
+        positions = self.layer.positions_reading(index, self.input_shape, self.output_shape)
+        if positions is None:  # a kind that does not say: look at every position's substitution
+            positions = [p for p in self.positions() if any(s == symbol for s in self.substitution(p).values())]
+        return positions
+
     def substitution(self, position) -> dict:
         """Template symbol -> named scalar at this output position (see ``Layer.substitution``)."""
         return self.layer.substitution(tuple(position), self.inputs, self.weights, self.bias)
 
     def weighted_sum_at(self, position) -> sympy.Expr:
-        """z at ``position`` in the named inputs and parameters (conv and dense layers)."""
-        return self.template.weighted_sum.xreplace(self.substitution(position))
+        """z at ``position`` in the named inputs and parameters (conv and dense layers), written out term by term."""
+        return self.template.expanded_weighted_sum().xreplace(self.substitution(position))
 
     def output_at(self, position) -> sympy.Expr:
         """The layer's output scalar at ``position``, in the named scalars one step before it."""
@@ -250,8 +333,9 @@ class SymbolicGraph:
         """The numbered layers (everything but Flatten)."""
         return [node for node in self.nodes if node.number is not None]
 
-    def parameter_symbols(self) -> dict[str, np.ndarray]:
-        """{"conv1.weight": array of symbols, ...} in layer order, PyTorch layouts."""
+    def parameter_symbols(self) -> dict[str, SymbolArray]:
+        """{"conv1.weight": its symbols (a :class:`~symcnn.naming.SymbolArray`), ...} in layer order, PyTorch
+        layouts."""
         symbols = {}
         for node in self.layer_nodes:
             for kind, key in node.parameter_keys().items():

@@ -20,6 +20,7 @@ ScalarName(kind='weight', layer=2, indices=(0, 0, 1, 3))
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -197,17 +198,253 @@ def make_symbol(scheme: str, kind: str, layer: int | None, indices: tuple[int, .
     return NamedScalar(_r_name(kind, layer, indices, tuple(shape), dense))
 
 
-def symbol_array(scheme: str, kind: str, layer: int | None, shape: tuple[int, ...],
-                 dense: bool = False) -> np.ndarray:
-    """An object array of ``shape`` holding the symbol of every scalar of one kind.
+class SymbolArray:
+    """A read-only array of named scalars that makes each symbol only when it is first asked for.
 
-    >>> symbol_array("symcnn", "weight", 1, (1, 1, 1, 2))
-    array([[[[w__1_0_0_0_0, w__1_0_0_0_1]]]], dtype=object)
+    It indexes, reshapes and iterates like the numpy object array it stands for: one entry
+    (``array[0, 2, 3]``, ``array.flat[5]``) makes one symbol and keeps it; a slice, ``list(...)``
+    or ``np.asarray(array)`` makes what they cover. ``index_of`` finds a symbol's index from its
+    name without making the others; ``made`` counts the symbols made so far (shared by
+    reshaped views).
+
+    >>> weights = symbol_array("symcnn", "weight", 1, (8, 3, 5, 5))
+    >>> weights[2, 1, 0, 4], weights.made
+    (w__1_2_1_0_4, 1)
+    >>> weights.reshape(8, -1)[2, 29], weights.index_of(weights.flat[0])
+    (w__1_2_1_0_4, (0, 0, 0, 0))
+    >>> list(symbol_array("symcnn", "input", None, (1, 1, 2)).flat)
+    [x_0_0_0, x_0_0_1]
     """
-    array = np.empty(shape, dtype=object)
-    for index in np.ndindex(*shape):
-        array[index] = make_symbol(scheme, kind, layer, index, shape, dense)
-    return array
+
+    dtype = np.dtype(object)
+    __hash__ = None  # == compares entry by entry, as numpy does
+
+    def __init__(self, shape, make, locate, store=None):
+        self.shape = tuple(int(n) for n in shape)
+        self.size = math.prod(self.shape)
+        self._strides = tuple(math.prod(self.shape[axis + 1:]) for axis in range(len(self.shape)))
+        # the symbols made so far by flat (C-order) index, shared with every reshaped view
+        self._store = {} if store is None else store
+        self._make, self._locate = make, locate  # both in flat indices
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def made(self) -> int:
+        """How many of the symbols exist so far."""
+        return len(self._store)
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d symbol array")
+        return self.shape[0]
+
+    def _symbol(self, flat: int):
+        symbol = self._store.get(flat)
+        if symbol is None:
+            symbol = self._store[flat] = self._make(flat)
+        return symbol
+
+    def _flat_index(self, key):
+        """The flat index of an integer index of every axis, or None if ``key`` is anything else."""
+        key = key if type(key) is tuple else (key,)
+        if len(key) != len(self.shape):
+            return None
+        flat = 0
+        for axis, (i, n) in enumerate(zip(key, self.shape)):
+            if type(i) is not int:
+                if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+                    return None
+                i = int(i)
+            if not -n <= i < n:
+                raise IndexError(f"index {i} is out of bounds for axis {axis} with size {n}")
+            flat = flat * n + (i % n)
+        return flat
+
+    def __getitem__(self, key):
+        if type(key) is tuple and len(key) == len(self._strides):  # the common case: one entry, in bounds
+            flat = 0
+            for i, n, stride in zip(key, self.shape, self._strides):
+                if type(i) is not int or not 0 <= i < n:
+                    break
+                flat += i * stride
+            else:
+                return self._symbol(flat)
+        flat = self._flat_index(key)
+        if flat is not None:
+            return self._symbol(flat)
+        chosen = np.arange(self.size).reshape(self.shape)[key]  # numpy's indexing rules, on flat indices
+        if np.ndim(chosen) == 0:
+            return self._symbol(int(chosen))
+        return self._materialized(chosen)
+
+    def _materialized(self, flat_indices) -> np.ndarray:
+        array = np.empty(np.shape(flat_indices), dtype=object)
+        for index, flat in np.ndenumerate(flat_indices):
+            array[index] = self._symbol(int(flat))
+        return array
+
+    def reshape(self, *shape) -> SymbolArray:
+        """The same symbols in another shape (C order, ``-1`` allowed), made lazily as well."""
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        shape = tuple(int(n) for n in shape)
+        if shape.count(-1) > 1:
+            raise ValueError("can only specify one unknown dimension")
+        if -1 in shape:
+            known = math.prod(n for n in shape if n != -1)
+            if known == 0 or self.size % known:
+                raise ValueError(f"cannot reshape array of size {self.size} into shape {shape}")
+            shape = tuple(self.size // known if n == -1 else n for n in shape)
+        if math.prod(shape) != self.size:
+            raise ValueError(f"cannot reshape array of size {self.size} into shape {shape}")
+        return SymbolArray(shape, self._make, self._locate, self._store)
+
+    def ravel(self) -> SymbolArray:
+        return self.reshape(-1)
+
+    @property
+    def flat(self) -> _FlatSymbols:
+        """The symbols in C order: iterate, or index by flat position (``array.flat[0]``)."""
+        return _FlatSymbols(self)
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d symbol array")
+        for i in range(self.shape[0]):
+            yield self[i]
+
+    def __array__(self, dtype=None, copy=None):
+        array = self._materialized(np.arange(self.size).reshape(self.shape))
+        return array if dtype is None else array.astype(dtype)
+
+    def tolist(self) -> list:
+        return np.asarray(self).tolist()
+
+    def __eq__(self, other):
+        return np.asarray(self) == (np.asarray(other) if isinstance(other, SymbolArray) else other)
+
+    def __ne__(self, other):
+        return np.logical_not(self.__eq__(other))
+
+    def index_of(self, symbol) -> tuple | None:
+        """The index of ``symbol`` in this array, read from its name (None if it is not an entry)."""
+        if not isinstance(symbol, sympy.Symbol):
+            return None
+        flat = self._locate(symbol)
+        if flat is None or not 0 <= flat < self.size or self._symbol(flat) != symbol:
+            return None
+        return tuple(int(i) for i in np.unravel_index(flat, self.shape)) if self.shape else ()
+
+    def __contains__(self, symbol) -> bool:
+        return self.index_of(symbol) is not None
+
+    def __repr__(self) -> str:
+        if self.size <= 100:
+            return "SymbolArray" + repr(np.asarray(self))[len("array"):]
+        return f"SymbolArray(shape={self.shape}, {self.made:,} of {self.size:,} symbols made)"
+
+
+class _FlatSymbols:
+    """``SymbolArray.flat``: C-order iteration and flat indexing."""
+
+    def __init__(self, array: SymbolArray):
+        self._array = array
+
+    def __len__(self) -> int:
+        return self._array.size
+
+    def __iter__(self):
+        for flat in range(self._array.size):
+            yield self._array._symbol(flat)
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            size = self._array.size
+            if not -size <= key < size:
+                raise IndexError(f"index {key} is out of bounds for size {size}")
+            return self._array._symbol(int(key) % size)
+        return self._array._materialized(np.arange(self._array.size)[key])
+
+
+def _ravel(indices, shape) -> int | None:
+    """C-order flat index of ``indices`` in ``shape``, None if they do not fit it."""
+    if len(indices) != len(shape) or not all(0 <= i < n for i, n in zip(indices, shape)):
+        return None
+    flat = 0
+    for i, n in zip(indices, shape):
+        flat = flat * n + i
+    return flat
+
+
+def _unravel(flat: int, shape) -> tuple[int, ...]:
+    indices = []
+    for n in reversed(shape):
+        flat, i = divmod(flat, n)
+        indices.append(i)
+    return tuple(reversed(indices))
+
+
+def _array_indices(scheme: str, kind: str, name: ScalarName, shape: tuple[int, ...]) -> tuple | None:
+    """The array indices a parsed name stands for (the "r" scheme writes one-based running numbers)."""
+    if scheme == "symcnn" or kind == "loss":
+        return name.indices
+    if kind == "weight" and len(shape) == 4 and len(name.indices) == 2:  # conv: filter, number within it
+        within = name.indices[1] - 1
+        return (name.indices[0] - 1, *_unravel(within, shape[1:])) if 0 <= within < math.prod(shape[1:]) else None
+    if kind in ("weight", "bias"):  # dense weights: (unit, input); biases: (unit,)
+        return tuple(i - 1 for i in name.indices)
+    running = name.indices[0] - 1 if len(name.indices) == 1 else -1
+    return _unravel(running, shape) if 0 <= running < math.prod(shape) else None
+
+
+def symbol_array(scheme: str, kind: str, layer: int | None, shape: tuple[int, ...],
+                 dense: bool = False) -> SymbolArray:
+    """The symbols of every scalar of one kind in one layer, as a :class:`SymbolArray` of ``shape``.
+
+    Nothing is made until asked for; ``np.asarray`` gives the numpy object array of all of them.
+
+    >>> np.asarray(symbol_array("symcnn", "weight", 1, (1, 1, 1, 2)))
+    array([[[[w__1_0_0_0_0, w__1_0_0_0_1]]]], dtype=object)
+    >>> symbol_array("r", "weight", 4, (1, 648), dense=True).index_of(NamedScalar("l4w17_1"))
+    (0, 16)
+    """
+    check_scheme(scheme)
+    shape = tuple(int(n) for n in shape)
+
+    def make(flat):
+        return make_symbol(scheme, kind, layer, _unravel(flat, shape), shape, dense)
+
+    def locate(symbol):
+        try:
+            name = parse_name(symbol.name)
+        except ValueError:
+            return None
+        if name.kind != kind or name.layer != layer:
+            return None
+        indices = _array_indices(scheme, kind, name, shape)
+        return None if indices is None else _ravel(indices, shape)
+
+    return SymbolArray(shape, make, locate)
+
+
+def adjoint_array(array: SymbolArray) -> SymbolArray:
+    """The adjoint symbols dL/d(entry) of every entry of ``array``, made lazily like it.
+
+    >>> adjoint_array(symbol_array("symcnn", "activation", 1, (1, 2, 2)))[0, 1, 0]
+    g___a__1_0_1_0
+    """
+    def make(flat):
+        return adjoint_symbol(array.flat[flat])
+
+    def locate(symbol):
+        if not symbol.name.startswith("g___"):
+            return None
+        index = array.index_of(NamedScalar(symbol.name[4:]))
+        return None if index is None else _ravel(index, array.shape)
+
+    return SymbolArray(array.shape, make, locate)
 
 
 @functools.lru_cache(maxsize=None)  # symbols are immutable; substitution asks for them per position
@@ -220,12 +457,32 @@ def template_symbol(kind: str, indices: tuple[int, ...] = ()) -> NamedScalar:
     return NamedScalar(TEMPLATE_LETTERS[kind][0] + "".join(f"_{int(i)}" for i in indices))
 
 
-def template_array(kind: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Object array of template symbols of ``shape`` (e.g. a kernel's generic patch)."""
-    array = np.empty(shape, dtype=object)
-    for index in np.ndindex(*shape):
-        array[index] = template_symbol(kind, index)
-    return array
+def template_array(kind: str, shape: tuple[int, ...]) -> SymbolArray:
+    """The template symbols of ``shape`` (e.g. a kernel's generic patch), made lazily.
+
+    >>> patch = template_array("input", (4,))
+    >>> template_array("weight", (2, 3, 3))[1, 0, 2], patch.index_of(template_symbol("input", (3,)))
+    (omega_1_0_2, (3,))
+    """
+    shape = tuple(int(n) for n in shape)
+
+    def locate(symbol):
+        name = parse_template_name(symbol.name)
+        return None if name is None or name[0] != kind else _ravel(name[1], shape)
+
+    return SymbolArray(shape, lambda flat: template_symbol(kind, _unravel(flat, shape)), locate)
+
+
+def parse_template_name(name: str) -> tuple[str, tuple[int, ...]] | None:
+    """(kind, indices) of a template symbol's name (``xi_0_1_2`` -> input at (0, 1, 2)), None for other names.
+
+    >>> parse_template_name("omega_3"), parse_template_name("w__1_0")
+    (('weight', (3,)), None)
+    """
+    match = _TEMPLATE_PATTERN.match(name)
+    if not match:
+        return None
+    return _TEMPLATE_KINDS[match.group(1)], tuple(int(i) for i in match.group(2).split("_") if i)
 
 
 def adjoint_symbol(symbol: sympy.Symbol) -> NamedScalar:

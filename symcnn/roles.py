@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+import sympy
 
 from .checks import as_expression
-from .naming import adjoint_symbol, make_symbol
+from .naming import NamedScalar, adjoint_symbol, make_symbol, parse_name
 
 
 def numbered_layers(graph) -> list:
@@ -60,6 +61,9 @@ class ScalarRole:
 def scalar_roles(graph, cache=None) -> dict:
     """{symbol: ScalarRole} for every named scalar of ``graph`` and for its adjoint symbol.
 
+    This makes every symbol of the network; to look one up, :func:`role_of` reads it from the
+    name instead.
+
     >>> import symcnn as sc
     >>> net = sc.presets.network_a()
     >>> scalar_roles(net.graph)[net.weight_symbols("conv2.weight")[0, 0, 1, 2]]
@@ -73,25 +77,59 @@ def scalar_roles(graph, cache=None) -> dict:
     return cache.get("roles", lambda: _built_roles(graph))
 
 
-def _built_roles(graph) -> dict:
-    roles = {}
-
-    def add(array, kind, node=None, key=None):
-        for index in np.ndindex(*array.shape):
-            roles[array[index]] = ScalarRole(kind, node, index, key)
-
-    add(graph.input_symbols, "input")
+def _arrays(graph):
+    """(kind, node index, parameter key, symbol array) of every array of named scalars but the loss."""
+    yield "input", None, None, graph.input_symbols
     for i, node in numbered_layers(graph):
         for kind, key in node.parameter_keys().items():
-            add(node.weights if kind == "weight" else node.bias, kind, i, key)
+            yield kind, i, key, node.weights if kind == "weight" else node.bias
         if node.pre_activations is not None:
-            add(node.pre_activations, "pre_activation", i)
-        add(node.outputs, "activation", i)
-    add(graph.target_symbols, "target")
+            yield "pre_activation", i, None, node.pre_activations
+        yield "activation", i, None, node.outputs
+    yield "target", None, None, graph.target_symbols
+
+
+def _built_roles(graph) -> dict:
+    roles = {}
+    for kind, node, key, array in _arrays(graph):
+        for index in np.ndindex(*array.shape):
+            roles[array[index]] = ScalarRole(kind, node, index, key)
     roles[graph.loss_symbol] = ScalarRole("loss", None, ())
     for symbol, role in list(roles.items()):
         roles[adjoint_symbol(symbol)] = replace(role, adjoint=True)
     return roles
+
+
+def find_role(graph, symbol) -> ScalarRole | None:
+    """The :class:`ScalarRole` of ``symbol``, read from its name (no other symbol is made); None
+    if it is not one of the network's scalars or their adjoints.
+
+    >>> import symcnn as sc
+    >>> net = sc.presets.network_a()
+    >>> find_role(net.graph, net.graph.layer_nodes[3].outputs[0])
+    ScalarRole(kind='activation', node=4, index=(0,), key=None, adjoint=False)
+    >>> find_role(net.graph, sympy.Symbol("w")) is None
+    True
+    """
+    if not isinstance(symbol, sympy.Symbol):
+        return None
+    adjoint = symbol.name.startswith("g___")
+    plain = NamedScalar(symbol.name[len("g___"):]) if adjoint else symbol
+    if adjoint and adjoint_symbol(plain) != symbol:
+        return None
+    if plain == graph.loss_symbol:
+        return ScalarRole("loss", None, (), adjoint=adjoint)
+    try:
+        name = parse_name(plain.name)
+    except ValueError:
+        return None
+    for kind, node, key, array in _arrays(graph):
+        if kind != name.kind or (node is not None and graph.nodes[node].number != name.layer):
+            continue  # the name says which array it can be in
+        index = array.index_of(plain)
+        if index is not None:
+            return ScalarRole(kind, node, index, key, adjoint)
+    return None
 
 
 def role_of(graph, symbol, cache=None) -> ScalarRole:
@@ -103,9 +141,10 @@ def role_of(graph, symbol, cache=None) -> ScalarRole:
     ...
     ValueError: x is not a named scalar of this network
 
-    Parameters: ``graph``; ``symbol``; ``cache`` as for :func:`scalar_roles`.
+    Parameters: ``graph``; ``symbol``; ``cache`` (unused: kept for callers that pass the
+    network's ``inspection_cache``; the role is read from the name).
     """
-    role = scalar_roles(graph, cache).get(symbol)
+    role = find_role(graph, symbol)
     if role is None:
         raise ValueError(f"{symbol} is not a named scalar of this network")
     return role
@@ -124,13 +163,12 @@ def renamed(graph, expression, scheme: str, cache=None):
     inp_5*l1m1w3
 
     Parameters: ``graph``; ``expression`` (a sympy expression or symbol); ``scheme``;
-    ``cache`` as for :func:`scalar_roles`.
+    ``cache`` (unused, as for :func:`role_of`).
     """
-    roles = scalar_roles(graph, cache)
     mapping = {}
     expression = as_expression(expression)
     for symbol in expression.free_symbols:
-        role = roles.get(symbol)
+        role = find_role(graph, symbol)
         if role is None:
             continue
         mapping[symbol] = _renamed_symbol(graph, role, scheme)

@@ -125,5 +125,5 @@ def test_the_sweep_skips_a_size_the_build_budget_refuses_and_says_why():
     from symcnn import benchmark
 
     notes = []
-    row = benchmark.sweep_row(400, rounds=1, allow_slow_builds=False, notes=notes)
-    assert row[2] == "skipped" and "400x400 skipped" in notes[0] and "--allow-slow-builds" in notes[0]
+    row = benchmark.sweep_row(4000, rounds=1, allow_slow_builds=False, notes=notes)  # 4.5 million: beyond the budget
+    assert row[2] == "skipped" and "4000x4000 skipped" in notes[0] and "--allow-slow-builds" in notes[0]

@@ -1,9 +1,12 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import sympy
 
 import symcnn as sc
-from symcnn.differentiate import central_differences, local_partials, output_partial, partials_of
+from symcnn.differentiate import central_differences, derive_template, local_partials, output_partial, partials_of
+from symcnn.layers import KERNEL, PATCH
 
 
 def test_partials_of_equals_sympy_diff():
@@ -92,6 +95,38 @@ def test_output_errors_equal_the_last_bias_gradient(last_activation, loss, rng):
     if (last_activation, loss) in (("softmax", "cross_entropy"), ("sigmoid", "bce")):  # p - t
         a, t = net.graph.output_symbols, net.graph.target_symbols
         assert list(errors.values()) == [a[k] - t[k] for k in range(3)]
+
+
+@pytest.mark.parametrize("layer, input_shape", [
+    (sc.Conv2D(2, 3, activation="sigmoid"), (1, 5, 5)), (sc.Conv2D(3, (2, 3), bias=False), (2, 6, 6)),
+    (sc.Conv2D(2, 1, activation="relu"), (3, 4, 4)), (sc.Dense(4, activation="tanh"), (7,)),
+    (sc.Dense(1, bias=False), (1,))])
+def test_indexed_template_partials_equal_those_of_the_written_out_template(layer, input_shape):
+    """The partials derived once at the generic index, read at every entry, equal sympy's partials of the
+    template written out term by term, entry by entry."""
+    template = derive_template(layer.template(input_shape))
+    assert template.weighted_sum.has(sympy.Sum)  # size-independent: the sum is not written out
+    written_out = template.expanded_weighted_sum()
+    assert len(sympy.Add.make_args(written_out)) == template.patch.size + (template.bias is not None)
+    partials = template.partials["weighted_sum"]
+    symbols = list(template.kernel.flat) + list(template.patch.flat) + [s for s in [template.bias] if s is not None]
+    assert list(partials) == symbols
+    for symbol in symbols:
+        assert partials[symbol] == sympy.diff(written_out, symbol), symbol
+    # and the expanded template, derived the old way, has the same partials
+    expanded = derive_template(replace(template, weighted_sum=written_out, partials={}, generic_index=()))
+    assert dict(expanded.partials["weighted_sum"]) == dict(partials)
+
+
+def test_a_template_is_derived_without_writing_out_its_sum():
+    """A dense layer on 50,000 inputs: its template's partials are stated at the generic index n, and
+    neither the patch, the kernel nor the written-out sum is made."""
+    template = derive_template(sc.Dense(3, activation="sigmoid").template((50_000,)))
+    generic = template.partials["weighted_sum"].generic
+    n = template.generic_index
+    assert generic == {KERNEL[n]: PATCH[n], PATCH[n]: KERNEL[n], template.bias: 1}
+    assert template.patch.made == template.kernel.made == 0 and template._expanded is None
+    assert template.partials["weighted_sum"][template.kernel[49_999]] == template.patch[49_999]
 
 
 @pytest.mark.parametrize("last_activation, loss", [("softmax", "cross_entropy"), ("sigmoid", "bce")])

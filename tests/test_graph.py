@@ -6,6 +6,7 @@ import pytest
 import sympy
 
 import symcnn as sc
+from symcnn import graph as graph_module
 from symcnn.graph import SymbolicGraph, check_build_budget, estimated_build_cost
 
 
@@ -59,13 +60,40 @@ def test_the_loss_is_written_in_the_outputs_and_targets(graph):
     assert graph.loss_expression.free_symbols == set(graph.output_symbols) | set(graph.target_symbols)
 
 
-def test_the_build_estimate_counts_the_scalars_the_graph_holds(graph):
-    cost, scalars, terms = estimated_build_cost((2, 6, 6), small_layers())
-    assert scalars == len(named_scalars(graph))
-    # template terms: generic inputs + 1 per layer (conv patch 2*3*3, pool window 2*2, dense 12)
-    assert terms == (18 + 1) + (4 + 1) + (12 + 1)
-    assert cost == scalars + 30 * terms  # a softmax adds nothing: its partials are derived once for any K
+def test_the_build_estimate_counts_layers_outputs_parameters_and_patch_entries(graph):
+    cost, parameters, entries = estimated_build_cost((2, 6, 6), small_layers())
+    assert parameters == sum(np.prod(shape) for shape in graph.parameter_shapes().values())
+    # patch entries: conv 4x4 positions x 2*3*3, pool 3x2x2 windows x 2*2, dense one patch of 12
+    assert entries == 16 * 18 + 12 * 4 + 12
+    numbers = -(-(parameters + entries) // graph_module.NUMBERS_PER_BUILD_COST)
+    assert cost == 3 * graph_module.BUILD_COST_PER_LAYER + 2 * graph_module.BUILD_COST_PER_OUTPUT + numbers  # a softmax adds nothing
     assert graph.build_cost == cost
+
+
+def test_building_makes_no_per_scalar_symbol_until_one_is_asked_for():
+    graph = SymbolicGraph((1, 216, 216), [sc.Conv2D(1, 3, activation="sigmoid"), sc.MaxPool2D(2), sc.Flatten(),
+                                          sc.Dense(1, activation="sigmoid")], "bce")
+    arrays = [graph.input_symbols, graph.target_symbols] + [
+        a for node in graph.layer_nodes for a in (node.weights, node.bias, node.pre_activations, node.outputs)
+        if a is not None]
+    assert sum(a.size for a in arrays) > 150_000
+    assert sum(a.made for a in arrays) == 2  # the one output and its target, which the loss is written in
+    conv = graph.layer_nodes[0]
+    assert conv.output_at((0, 100, 7)) == sc.sigmoid(conv.pre_activations[0, 100, 7])
+    assert conv.outputs.made == 1 and conv.pre_activations.made == 1
+    # a position's weighted sum makes the 9 pixels and 9 weights it reads, and nothing else
+    assert len(conv.weighted_sum_at((0, 5, 5)).args) == 3 * 3 + 1
+    assert graph.input_symbols.made == 9 and conv.weights.made == 9
+
+
+def test_a_network_whose_parameters_would_not_fit_in_memory_is_refused_before_anything_is_allocated(monkeypatch):
+    monkeypatch.setattr(graph_module, "available_memory", lambda: 10 ** 6)  # a megabyte
+    with pytest.raises(ValueError, match=r"this network's 1,000,010 parameters alone would take 8\.0 MB of memory "
+                                         r"\(float64\), more than the 1\.0 MB available, so nothing was built"):
+        SymbolicGraph((1, 1, 100_000), [sc.Flatten(), sc.Dense(10, activation="sigmoid")], "bce",
+                      max_build_cost=10 ** 9)
+    monkeypatch.setattr(graph_module, "available_memory", lambda: None)  # unknown: only the time budget
+    assert check_build_budget((1, 1, 100_000), [sc.Flatten(), sc.Dense(10)], 10 ** 9) > 0
 
 
 def test_a_network_beyond_the_budget_is_refused_before_it_is_built():

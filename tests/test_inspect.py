@@ -315,7 +315,7 @@ def test_inspection_keeps_its_caches_on_the_network_not_on_the_graph():
     weight = net.weight_symbols("conv3.weight")[0, 0, 3, 3]
     first = net.ledger(image, 1.0, weight).total
     si.rolled_form(net, net.graph.loss_symbol, weight)
-    assert {"roles", "evaluator", "rolled_2"} <= set(net.inspection_cache.names())
+    assert {"evaluator", "rolled_2"} <= set(net.inspection_cache.names())  # roles are read from the names
     assert not [name for name in vars(net.graph) if "inspect" in name]
     net.inspection_cache.clear()
     assert len(net.inspection_cache) == 0
@@ -329,3 +329,40 @@ def test_the_cache_stays_valid_when_the_parameters_change():
     net.evaluate(a, image)  # builds the inspection evaluator
     net.fit(image, 1.0, lr=0.5, epochs=2, progress=False)
     assert close(net.evaluate(a, image), net.feature_maps(image)["conv2"][0, 2, 2])
+
+
+def _made(net):
+    graph = net.graph
+    counts = {"input": graph.input_symbols.made}
+    for node in graph.layer_nodes:
+        for kind in ("weights", "pre_activations", "outputs"):
+            if getattr(node, kind) is not None:
+                counts[node.name, kind] = getattr(node, kind).made
+    return counts
+
+
+def test_inspecting_one_scalar_of_a_large_network_makes_only_what_it_needs():
+    """An A-like network on a 120x120 image (60,000 scalars): one dense weight's gradient, ledger and
+    derivation, and one conv activation's role and renaming, make only the symbols they are written in."""
+    net = sc.Network((1, 120, 120), [sc.Conv2D(1, 3, activation="sigmoid", bias=False),
+                                     sc.Conv2D(1, 5, activation="sigmoid", bias=False),
+                                     sc.Flatten(), sc.Dense(1, activation="sigmoid", bias=False)], loss="bce")
+    conv1, conv2, dense = net.graph.layer_nodes
+    a = conv1.outputs[0, 100, 7]
+    assert si.role_of(net.graph, a) == si.ScalarRole("activation", 0, (0, 100, 7))
+    assert str(net.renamed(a, "r")) == f"interm_l1_{100 * 118 + 7 + 1}"
+    weight = net.weight_symbols("dense3.weight")[0, 5000]
+    before = _made(net)
+    assert before["input"] == 0 and before["conv1", "pre_activations"] == 0 and before["conv1", "outputs"] == 1
+    x = np.random.default_rng(3).random((1, 120, 120))
+    entry = net.ledger(x, 1.0, weight)
+    assert close(entry.total, net.gradients(x, 1.0)["dense3.weight"][0, 5000], 1e-9)
+    z = dense.pre_activations[0]
+    assert net.gradient_expression(weight) == adjoint_symbol(dense.outputs[0]) * dense.outputs[0] * (
+        1 - dense.outputs[0]) * conv2.outputs.flat[5000]
+    assert [(f.of, f.wrt) for f in entry.path] == [(net.graph.loss_symbol, dense.outputs[0]), (dense.outputs[0], z),
+                                                    (z, weight)]
+    after = _made(net)
+    # nothing of the first layer, and of the second only its outputs the dense unit reads
+    assert after["input"] == 0 and after["conv1", "pre_activations"] == 0 and after["conv1", "outputs"] == 1
+    assert after["conv2", "pre_activations"] == 0 and after["conv2", "outputs"] == conv2.outputs.size

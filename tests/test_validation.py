@@ -208,17 +208,19 @@ CATALOGUE = [
     _case("preset unknown", lambda e: sc.presets.get("z"), ValueError, r"unknown preset 'z'; expected one of 'a', 'b', 'c', 'd'"),
     # -- sizes: building is refused before it starts beyond its budget ---------------------
     _case("a trillion filters", lambda e: _network([sc.Conv2D(10 ** 12, 3), *_softmax_head()]), ValueError,
-          r"building this network would create about 46,000,000,000,034 named scalars and expand 9,000,000,000,011 "
-          r"template terms: a cost of 316,000,000,000,364 \(scalars \+ 30 x terms\), more than max_build_cost=3,000,000, "
-          r"so nothing was built\. Expect about 100 years of building; to build it anyway pass "
-          r"max_build_cost=316000000000364 or more \(to Network or symcnn.load\)"),
-    _case("dense on 1x1500x1500", lambda e: _network(_softmax_head(), input_shape=(1, 1500, 1500)), ValueError,
-          r"about 6,750,009 named scalars and expand 2,250,001 template terms: a cost of 74,250,039 .*"
-          r"Expect about 12 minutes of building; to build it anyway pass max_build_cost=74250039 or more"),
+          r"this network's 28,000,000,000,002 parameters alone would take 224\.0 TB of memory \(float64\), more "
+          r"than the [\d.,]+ [kMGT]?B available, so nothing was built: use fewer filters or units"),
+    _case("a 40,000-output head", lambda e: _network([sc.Flatten(), sc.Dense(40000, activation="sigmoid")], loss="bce"),
+          ValueError,
+          r"building this network would derive 1 layer\(s\), join 40,000 outputs with the loss and set up 1,040,000 "
+          r"parameters and 25 patch entries: a cost of 4,005,467 \(2,000 x layers \+ 100 x outputs \+ \(parameters "
+          r"\+ patch entries\) / 300\), more than max_build_cost=3,000,000, so "
+          r"nothing was built\. Expect about 40 s of building; to build it anyway pass max_build_cost=4005467 or more "
+          r"\(to Network or symcnn.load\)"),
     _case("max_build_cost string", lambda e: _network(_softmax_head(), max_build_cost="big"), TypeError,
           r"max_build_cost must be an int, got 'big'"),
     _case("max_build_cost too small", lambda e: _network(_softmax_head(), max_build_cost=100), ValueError,
-          r"a cost of \d+ .*more than max_build_cost=100, so nothing was built"),
+          r"a cost of [\d,]+ .*more than max_build_cost=100, so nothing was built"),
     # -- training ------------------------------------------------------------------------
     _case("step lr 1e300", lambda e: e.ce.step(e.x, [0, 1], lr=1e300), FloatingPointError,
           r"step refused: it would set \S+ to values up to .*learning rate 1e\+300.*the parameters are unchanged"),

@@ -111,7 +111,7 @@ def _nested_sizes(net) -> dict:
                 key = tuple(mapping[xi] == 0 for xi in node.template.patch.flat)
                 if key not in template_shapes:  # ops and occurrences of the template with its zeros
                     zeros = {xi: sympy.S.Zero for xi, zero in zip(node.template.patch.flat, key) if zero}
-                    local = (node.template.weighted_sum if node.pre_activations is not None
+                    local = (node.template.expanded_weighted_sum() if node.pre_activations is not None
                              else node.template.output).xreplace(zeros)
                     template_shapes[key] = (sympy.count_ops(local), _occurrences(local))
                 ops, occurrences = template_shapes[key]

@@ -14,7 +14,7 @@ from ..activations import is_elementwise
 from ..chainrule import backpropagate
 from ..checks import as_expression, check_bool
 from ..differentiate import local_partials
-from ..roles import numbered_layers, role_of, scalar_roles
+from ..roles import find_role, numbered_layers, role_of
 from .values import Trace, inspection_evaluator, torch_layout
 
 
@@ -30,15 +30,14 @@ def dependency_marks(graph, symbols, cache=None):
     >>> int(pixels.sum()), int(marks[0].sum()), int(marks[1].sum())  # 5 x 5 of conv1 read 7 x 7 pixels
     (49, 25, 1)
 
-    Parameters: ``graph``; ``symbols`` named scalars; ``cache`` as for :func:`symcnn.roles.scalar_roles`.
+    Parameters: ``graph``; ``symbols`` named scalars; ``cache`` (unused: roles are read from the names).
     """
-    roles = scalar_roles(graph, cache)
     pixels = np.zeros(graph.input_shape, dtype=bool)
     marks = {i: np.zeros(node.output_shape, dtype=bool) for i, node in numbered_layers(graph)}
     whole_layer = set()  # softmax layers one of whose outputs is needed
     last = len(graph.nodes) - 1
     for symbol in symbols:
-        role = roles.get(symbol)
+        role = find_role(graph, symbol)
         if role is None or role.adjoint:
             continue
         if role.kind == "input":
@@ -55,7 +54,7 @@ def dependency_marks(graph, symbols, cache=None):
             marks[i][...] = True
         for position in zip(*np.nonzero(marks[i])):
             for symbol in node.substitution(position).values():
-                role = roles.get(symbol)
+                role = find_role(graph, symbol)
                 if role is None:
                     continue
                 if role.kind == "input":

@@ -22,8 +22,9 @@ from ..activations import is_elementwise
 from ..chainrule import gradient_expression
 from ..differentiate import local_partials, output_partial, partials_of
 from ..display import display_math, ledger_html, ledger_latex, ledger_text
+from ..evaluate import compile_expressions
 from ..naming import adjoint_symbol
-from ..roles import numbered_layers, role_of, scalar_roles
+from ..roles import numbered_layers, role_of
 from .values import Trace
 
 
@@ -102,7 +103,7 @@ class Ledger:
         softmax = not is_elementwise(node.layer.activation)
         # a filter's (unit's) weights reach only its own outputs; every softmax output reads every z
         reached = [p for p in node.positions() if p[0] == self.index[0]]
-        partials = {p: local_partials(node, p) for p in reached}
+        partials = {p: local_partials(node, p, wrt=(weight, node.pre_activations[p])) for p in reached}
         terms = []
         for position in reached:
             weight_partial = partials[position]["weighted_sum"].get(weight, sympy.S.Zero)
@@ -159,16 +160,15 @@ class Ledger:
         dz_p/dw is a sum of input scalars, so term p gives dL/dz_p * (d(dz_p/dw)/ds) * s to
         each input scalar s; the map has the layer's input shape and sums to :attr:`total`.
         """
-        locations = {symbol: index for index, symbol in np.ndenumerate(self.node.inputs)}
         grid = np.zeros(self.node.input_shape)
         for term in self.terms:
             weight_partial = term.factors[-1].formula
-            inputs = [s for s in weight_partial.free_symbols if s in locations]
+            inputs = [s for s in weight_partial.free_symbols if s in self.node.inputs]
             if not inputs:
                 raise ValueError(f"{self.weight}: its gradient reads no input scalar (a bias)")
             for symbol, value in zip(inputs, np.atleast_1d(self.trace.evaluate(
                     [weight_partial.diff(s) * s for s in inputs]))):
-                grid[locations[symbol]] += term.upstream * value
+                grid[self.node.inputs.index_of(symbol)] += term.upstream * value
         return grid
 
     def __str__(self) -> str:
@@ -182,28 +182,31 @@ class Ledger:
 
 
 def _set_values(trace, factors) -> None:
-    """Give every factor its number at ``trace`` (one compiled function for all of them)."""
-    if factors:
-        # one sample, given as an image (values (n,)) or as a batch of one (values (1, n))
-        values = np.reshape(trace.evaluate([factor.formula for factor in factors]), -1)
-        for factor, value in zip(factors, values):
+    """Give every factor its number at ``trace``: one compiled function per form of formula.
+
+    A conv weight's ledger has a term per position whose factors differ only in the named
+    scalars they hold (a_p (1 - a_p), x_p); formulas that are the same in placeholders
+    are compiled once and evaluated on the values of all their named scalars at once.
+    """
+    groups = {}
+    for factor in factors:
+        symbols = sorted(factor.formula.free_symbols, key=lambda s: s.name)
+        form = factor.formula.xreplace(dict(zip(symbols, _placeholders(len(symbols)))))
+        groups.setdefault(form, []).append((factor, symbols))
+    for form, members in groups.items():
+        count = len(members[0][1])
+        # one sample: each named scalar has one value
+        values = [np.array([float(trace.value(symbols[i])[0]) for _, symbols in members]) for i in range(count)]
+        function = compile_expressions(list(_placeholders(count)), form)
+        numbers = np.broadcast_to(np.asarray(function(*values), dtype=float), (len(members),))
+        for (factor, _), value in zip(members, numbers):
             factor.value = float(value)
 
 
-def _readers(graph, index: int, cache) -> dict:
-    """{scalar: positions of node ``index`` whose expression reads it} (kept in ``cache`` per layer)."""
-    def build():
-        roles = scalar_roles(graph, cache)
-        node = graph.nodes[index]
-        readers = {}
-        for position in node.positions():
-            for symbol in node.substitution(position).values():
-                role = roles.get(symbol)
-                if role is not None and role.kind in ("input", "activation"):
-                    readers.setdefault(symbol, []).append(position)
-        return readers
-
-    return build() if cache is None else cache.get(f"readers_{index}", build)
+@functools.lru_cache(maxsize=None)
+def _placeholders(count: int) -> tuple:
+    """Stand-ins for the named scalars of a formula, in name order."""
+    return tuple(sympy.Symbol(f"symcnn_ledger_p{i}") for i in range(count))
 
 
 def reader_factors(graph, index: int, symbol, cache=None):
@@ -219,14 +222,14 @@ def reader_factors(graph, index: int, symbol, cache=None):
     (4, [('z__4_0', 'w__4_0_0')])
 
     Parameters: ``graph``; ``index`` the layer's index in ``graph.nodes``; ``symbol`` one of its
-    outputs; ``cache`` where to keep who reads what (a network's ``inspection_cache``; None: afresh).
+    outputs; ``cache`` (unused: each layer says which of its positions read a scalar).
     """
     following = next(i for i, _ in numbered_layers(graph) if i > index)
     node = graph.nodes[following]
     stage = "weighted_sum" if node.pre_activations is not None else "output"
     outputs = node.pre_activations if node.pre_activations is not None else node.outputs
-    return following, [LedgerFactor(outputs[q], symbol, local_partials(node, q)[stage][symbol])
-                       for q in _readers(graph, following, cache).get(symbol, [])]
+    return following, [LedgerFactor(outputs[q], symbol, local_partials(node, q, wrt=[symbol])[stage][symbol])
+                       for q in node.positions_reading(symbol)]
 
 
 def ledger(net, x, y, weight) -> Ledger:

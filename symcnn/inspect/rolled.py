@@ -21,7 +21,7 @@ from ..differentiate import derive_template, local_partials
 from ..display import display_math, rolled_latex, rolled_text
 from ..evaluate import compile_expressions
 from ..layers import ALPHA, INDEX, ZETA
-from ..naming import adjoint_symbol, make_symbol
+from ..naming import adjoint_array, adjoint_symbol, make_symbol
 from ..roles import previous_layer, role_of
 
 
@@ -108,7 +108,7 @@ class _RolledLayer:
             return
         self.z_base = self._add(base("pre_activation", node.number), node.pre_activations, "pre_activation")
         self.g_base = self._add(sympy.IndexedBase(adjoint_symbol(self.a_base.label)),
-                                np.vectorize(adjoint_symbol, otypes=[object])(node.outputs), "adjoint_activation")
+                                adjoint_array(node.outputs), "adjoint_activation")
         self.w_base = self._add(base("weight", node.number), node.weights, ("weight", node.name))
         if node.bias is not None:
             self.b_base = self._add(base("bias", node.number), node.bias, ("bias", node.name))
@@ -156,10 +156,10 @@ class _RolledLayer:
         owned = {"weight": self.w_base, "bias": self.b_base, "pre_activation": self.z_base}
         if role.node == self.index and owned.get(role.kind) is not None:
             return owned[role.kind][role.index]
-        where = np.argwhere(self.node.inputs == symbol)
-        if role.adjoint or not len(where):
+        where = None if role.adjoint else self.node.inputs.index_of(symbol)
+        if where is None:
             raise ValueError(f"{symbol} is not a scalar {self.node.name} reads or owns")
-        return self.x_base[tuple(int(k) for k in where[0])]
+        return self.x_base[where]
 
     def partial(self, of_role, wrt_role, wrt) -> RolledForm:
         """A local partial: dz/d(weight, bias or input), da/dz, or d(pooled)/d(input)."""

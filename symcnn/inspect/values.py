@@ -18,7 +18,7 @@ import numpy as np
 from ..checks import as_expression
 from ..evaluate import CompiledNetwork, ReadableOutputAdjoints, compile_expressions
 from ..naming import NamedScalar, parse_name
-from ..roles import numbered_layers, previous_layer, role_of, scalar_roles
+from ..roles import find_role, numbered_layers, previous_layer, role_of
 
 
 def inspection_evaluator(net):
@@ -166,7 +166,7 @@ def _expression_or_name(net, value):
                          "network's scalars, e.g. 'w__1_0_0_0_0' (symcnn never evaluates text as code; "
                          "build expressions from net.weight_symbols(...) and net.graph's symbols)") from None
     symbol = NamedScalar(value)
-    if symbol not in scalar_roles(net.graph, net.inspection_cache):
+    if find_role(net.graph, symbol) is None:
         raise ValueError(f"{value!r} is a symbol name but not a named scalar of this network")
     return symbol
 

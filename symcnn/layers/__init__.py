@@ -22,16 +22,17 @@ from __future__ import annotations
 from inspect import signature
 
 from ..activations import check_activation
-from .base import ALPHA, INDEX, ZETA, Layer, LayerTemplate, RolledIndexing
+from .base import ALPHA, INDEX, KERNEL, PATCH, ZETA, Layer, LayerTemplate, RolledIndexing, template_entries
 from .conv import Conv2D, ConvKernel
 from .dense import Dense, DenseKernel
 from .flatten import Flatten, FlattenKernel
 from .pool import AvgPool2D, MaxPool2D, Pool2D, PoolKernel
 from .windows import WindowIndex
 
-__all__ = ["ALPHA", "INDEX", "LAYER_TYPES", "ZETA", "AvgPool2D", "Conv2D", "ConvKernel", "Dense", "DenseKernel",
+__all__ = ["ALPHA", "INDEX", "KERNEL", "LAYER_TYPES", "PATCH", "ZETA", "AvgPool2D", "Conv2D", "ConvKernel", "Dense",
+           "DenseKernel",
            "Flatten", "FlattenKernel", "Layer", "LayerTemplate", "MaxPool2D", "Pool2D", "PoolKernel",
-           "RolledIndexing", "WindowIndex", "check_activation", "layer_from_config"]
+           "RolledIndexing", "WindowIndex", "check_activation", "layer_from_config", "template_entries"]
 
 #: Layer class name -> class, for rebuilding saved networks.
 LAYER_TYPES = {layer.__name__: layer for layer in (Conv2D, Dense, MaxPool2D, AvgPool2D, Flatten)}

@@ -10,6 +10,7 @@ and the argument checks and shape rules the kinds have in common.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +18,7 @@ import sympy
 
 from ..activations import activation_function, is_elementwise
 from ..initializers import INITIALIZERS
-from ..naming import template_symbol
+from ..naming import TEMPLATE_LETTERS, template_array, template_symbol
 
 ZETA = template_symbol("pre_activation")
 ALPHA = template_symbol("activation")
@@ -44,6 +45,17 @@ def check_init(value, argument: str, layer: str) -> str:
     return value
 
 
+def window_positions(entry: int, window: int, stride: int, padding: int, outputs: int) -> range:
+    """Output positions i along one axis whose window (rows s i - p ... s i - p + window - 1) holds input ``entry``.
+
+    >>> list(window_positions(4, 3, 1, 0, 8)), list(window_positions(4, 2, 2, 0, 4))
+    ([2, 3, 4], [2])
+    """
+    first = max(0, -((window - 1 - entry - padding) // stride))  # ceil((entry + padding - window + 1) / stride)
+    last = min(outputs - 1, (entry + padding) // stride)
+    return range(first, last + 1)
+
+
 def window_output_size(size: int, window: int, stride: int, padding: int, layer: str, axis: str) -> int:
     """(size + 2 padding - window) // stride + 1, refused when the window does not fit."""
     padded = size + 2 * padding
@@ -63,37 +75,95 @@ def template_kernel(*index):
     return template_symbol("weight", index)
 
 
-@dataclass
+#: The generic patch xi and kernel omega of a weighted-sum template, indexed (xi[c, u, v], omega[n]).
+PATCH = sympy.IndexedBase(TEMPLATE_LETTERS["input"][0])
+KERNEL = sympy.IndexedBase(TEMPLATE_LETTERS["weight"][0])
+_INDEXED_KINDS = {PATCH: "input", KERNEL: "weight"}
+
+
+def template_entries(expression: sympy.Expr) -> sympy.Expr:
+    """``expression`` with every indexed entry at numbers (xi[0, 1, 2]) written as its template symbol (xi_0_1_2).
+
+    >>> template_entries(KERNEL[0, 2] * PATCH[0, 2])
+    omega_0_2*xi_0_2
+    """
+    return expression.xreplace({entry: template_symbol(_INDEXED_KINDS[entry.base], tuple(int(i) for i in entry.indices))
+                                for entry in expression.atoms(sympy.Indexed) if entry.base in _INDEXED_KINDS})
+
+
+@dataclass(eq=False)  # compared by identity: its symbol arrays compare entry by entry
 class LayerTemplate:
     """One generic output scalar of a layer, in template symbols.
 
-    ``weighted_sum`` is zeta's expression (None for pooling), ``output`` is alpha's
-    expression (in zeta for conv/dense, in the patch for pooling).
+    ``weighted_sum`` is zeta's expression (None for pooling): for conv and dense the indexed
+    sum zeta = sum_k omega[k] xi[k] (+ beta), whose size does not depend on the layer's;
+    ``output`` is alpha's expression (in zeta for conv/dense, in the patch for pooling).
+    ``patch`` and ``kernel`` are the template symbols xi_k, omega_k one position
+    instantiates (a :class:`~symcnn.naming.SymbolArray`, made when asked for);
+    ``generic_index`` the index (sympy ``Idx`` with the patch's ranges) at which
+    :func:`symcnn.differentiate.derive_template` derives the partials of an indexed sum.
     """
 
-    patch: np.ndarray
-    kernel: np.ndarray | None
+    patch: object
+    kernel: object | None
     bias: sympy.Symbol | None
     weighted_sum: sympy.Expr | None
     output: sympy.Expr
     partials: dict = field(default_factory=dict)
+    generic_index: tuple = ()
+    _expanded: sympy.Expr | None = field(default=None, repr=False, compare=False)
+
+    def expanded_weighted_sum(self) -> sympy.Expr:
+        """``weighted_sum`` written out term by term in the template symbols (built on first use).
+
+        >>> from symcnn.layers import Dense
+        >>> Dense(1, bias=False).template((3,)).expanded_weighted_sum()
+        omega_0*xi_0 + omega_1*xi_1 + omega_2*xi_2
+        """
+        if self._expanded is None:
+            self._expanded = template_entries(self.weighted_sum.replace(
+                lambda e: isinstance(e, sympy.Sum), _written_out))
+        return self._expanded
 
 
-def affine_template(patch, kernel, has_bias, activation) -> LayerTemplate:
-    """zeta = sum_k omega_k xi_k (+ beta), alpha = activation(zeta) (zeta itself for softmax, joined with the loss)."""
+def _written_out(indexed_sum: sympy.Sum) -> sympy.Expr:
+    """A sum over numeric ranges as the Add of its terms (sympy's ``doit`` substitutes term by term, slowly)."""
+    variables = [limit[0] for limit in indexed_sum.limits]
+    ranges = [range(int(limit[1]), int(limit[2]) + 1) for limit in indexed_sum.limits]
+    return sympy.Add(*[indexed_sum.function.xreplace(dict(zip(variables, values)))
+                       for values in itertools.product(*ranges)])
+
+
+def affine_template(shape, index_names: str, has_bias, activation) -> LayerTemplate:
+    """zeta = sum over a patch of ``shape`` of omega[k] xi[k] (+ beta), alpha = activation(zeta)
+    (zeta itself for softmax, joined with the loss). ``index_names`` name the summation
+    indices (letters of :data:`INDEX`), one per axis of the patch.
+
+    >>> affine_template((3, 2, 2), "cuv", True, "relu").weighted_sum
+    beta + Sum(omega[c, u, v]*xi[c, u, v], (c, 0, 2), (u, 0, 1), (v, 0, 1))
+    """
+    summed = tuple(INDEX[name] for name in index_names)
     bias = template_symbol("bias") if has_bias else None
-    weighted_sum = sympy.Add(*[k * x for k, x in zip(kernel.flat, patch.flat)])
+    weighted_sum = sympy.Sum(KERNEL[summed] * PATCH[summed], *[(k, 0, n - 1) for k, n in zip(summed, shape)])
     if bias is not None:
         weighted_sum += bias
     output = activation_function(activation)(ZETA) if is_elementwise(activation) else ZETA
-    return LayerTemplate(patch, kernel, bias, weighted_sum, output)
+    # an axis of one entry has the one index 0 (sympy keeps delta(0, k) for an Idx with range 0..0)
+    generic = tuple(sympy.Idx(f"{name}_1", n) if n > 1 else sympy.S.Zero for name, n in zip(index_names, shape))
+    return LayerTemplate(template_array("input", shape), template_array("weight", shape), bias, weighted_sum,
+                         output, generic_index=generic)
 
 
 def check_affine_structure(name: str, template: LayerTemplate):
-    """Confirm from the derived partials of ``template`` that z = sum_k omega_k xi_k (+ beta)."""
-    partials = template.partials["weighted_sum"]
-    linear = all(partials[omega] == xi and partials[xi] == omega
-                 for omega, xi in zip(template.kernel.flat, template.patch.flat))
+    """Confirm from the derived partials of ``template`` that z = sum_k omega_k xi_k (+ beta):
+    dz/d omega_k = xi_k and dz/d xi_k = omega_k at the generic index k, dz/d beta = 1."""
+    partials, k = template.partials["weighted_sum"], template.generic_index
+    if k:  # an indexed sum: its partials at the generic index
+        generic = partials.generic
+        linear = generic.get(KERNEL[k]) == PATCH[k] and generic.get(PATCH[k]) == KERNEL[k]
+    else:  # written out: every entry's
+        linear = all(partials[omega] == xi and partials[xi] == omega
+                     for omega, xi in zip(template.kernel.flat, template.patch.flat))
     if template.bias is not None:
         linear = linear and partials[template.bias] == 1
     if not linear:
@@ -149,6 +219,11 @@ class Layer:
         (18, 50, 0)
         """
         return 0
+
+    def positions_reading(self, index, input_shape, output_shape) -> list | None:
+        """The output positions whose expression reads input entry ``index`` (in position order);
+        None: the kind does not say (the graph then looks at every position's substitution)."""
+        return None
 
     def fans(self, shape: tuple[int, ...], convention: str) -> tuple[int, int]:
         """(n_in, n_out) of this layer's parameter array of ``shape`` under a Glorot ``convention``

@@ -5,6 +5,8 @@
 (1, 3, 3)
 >>> template = conv.template((1, 4, 4))
 >>> template.weighted_sum
+Sum(omega[c, u, v]*xi[c, u, v], (c, 0, 0), (u, 0, 1), (v, 0, 1))
+>>> template.expanded_weighted_sum()
 omega_0_0_0*xi_0_0_0 + omega_0_0_1*xi_0_0_1 + omega_0_1_0*xi_0_1_0 + omega_0_1_1*xi_0_1_1
 >>> template.output
 Sigmoid(zeta)
@@ -19,10 +21,11 @@ import sympy
 
 from ..activations import check_activation
 from ..checks import check_bool, check_int
-from ..naming import template_array, template_symbol
+from ..naming import template_symbol
 from ..rewrites import presummed_axes
 from .base import (INDEX, Kernel, Layer, LayerTemplate, RolledIndexing, affine_template, check_affine_structure,
-                   check_init, gradient_target, positive_pair, template_kernel, template_patch, window_output_size)
+                   check_init, gradient_target, positive_pair, template_kernel, template_patch, window_output_size,
+                   window_positions)
 from .windows import WindowIndex
 
 
@@ -113,9 +116,7 @@ class Conv2D(Layer):
 
     def template(self, input_shape) -> LayerTemplate:
         """zeta = sum_{c,u,v} omega[c,u,v] xi[c,u,v] (+ beta); alpha = activation(zeta)."""
-        patch = template_array("input", (input_shape[0], *self.kernel_size))
-        kernel = template_array("weight", patch.shape)
-        return affine_template(patch, kernel, self.bias, self.activation)
+        return affine_template((input_shape[0], *self.kernel_size), "cuv", self.bias, self.activation)
 
     def substitution(self, position, inputs, weights, bias) -> dict:
         """Template symbol -> named scalar (or 0 in the zero padding) at output ``position``."""
@@ -133,6 +134,13 @@ class Conv2D(Layer):
         if bias is not None:
             mapping[template_symbol("bias")] = bias[f]
         return mapping
+
+    def positions_reading(self, index, input_shape, output_shape):
+        """Every filter's positions whose window covers input entry (c, row, column)."""
+        _, row, column = index
+        rows = window_positions(row, self.kernel_size[0], self.stride[0], self.padding[0], output_shape[1])
+        columns = window_positions(column, self.kernel_size[1], self.stride[1], self.padding[1], output_shape[2])
+        return [(f, i, j) for f in range(output_shape[0]) for i in rows for j in columns]
 
     def kernel(self, node, template, needs_input_gradient):
         """:class:`ConvKernel`: im2col contraction for z and the contractions back."""

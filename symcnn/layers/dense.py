@@ -1,7 +1,7 @@
 """Dense: its shape rule, template, substitution, numeric kernel and rolled indexing.
 
 >>> Dense(2, bias=False).template((3,)).weighted_sum
-omega_0*xi_0 + omega_1*xi_1 + omega_2*xi_2
+Sum(omega[n]*xi[n], (n, 0, 2))
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 
 from ..activations import check_activation
 from ..checks import check_bool, check_int
-from ..naming import template_array, template_symbol
+from ..naming import template_symbol
 from .base import (INDEX, Kernel, Layer, LayerTemplate, RolledIndexing, affine_template, check_affine_structure,
                    check_init, gradient_target, template_kernel, template_patch)
 
@@ -78,9 +78,7 @@ class Dense(Layer):
 
     def template(self, input_shape) -> LayerTemplate:
         """zeta = sum_n omega[n] xi[n] (+ beta); alpha = activation(zeta)."""
-        patch = template_array("input", input_shape)
-        kernel = template_array("weight", input_shape)
-        return affine_template(patch, kernel, self.bias, self.activation)
+        return affine_template(input_shape, "n", self.bias, self.activation)
 
     def substitution(self, position, inputs, weights, bias) -> dict:
         (k,) = position
@@ -91,6 +89,10 @@ class Dense(Layer):
         if bias is not None:
             mapping[template_symbol("bias")] = bias[k]
         return mapping
+
+    def positions_reading(self, index, input_shape, output_shape):
+        """Every unit reads every input."""
+        return [(k,) for k in range(output_shape[0])]
 
     def kernel(self, node, template, needs_input_gradient):
         """:class:`DenseKernel`: z = x W^T + b as one matrix product."""

@@ -11,7 +11,8 @@ import sympy
 
 from ..functions import FirstMax, WindowMax
 from ..naming import template_array
-from .base import INDEX, Kernel, Layer, LayerTemplate, RolledIndexing, positive_pair, template_patch, window_output_size
+from .base import (INDEX, Kernel, Layer, LayerTemplate, RolledIndexing, positive_pair, template_patch,
+                   window_output_size, window_positions)
 from .windows import WindowIndex
 
 
@@ -66,6 +67,13 @@ class Pool2D(Layer):
         c, i, j = position
         return {template_patch(u, v): inputs[c, self.stride[0] * i + u, self.stride[1] * j + v]
                 for u in range(self.size[0]) for v in range(self.size[1])}
+
+    def positions_reading(self, index, input_shape, output_shape):
+        """The positions of the entry's own channel whose window covers it."""
+        c, row, column = index
+        rows = window_positions(row, self.size[0], self.stride[0], 0, output_shape[1])
+        columns = window_positions(column, self.size[1], self.stride[1], 0, output_shape[2])
+        return [(c, i, j) for i in rows for j in columns]
 
     def kernel(self, node, template, needs_input_gradient):
         """:class:`PoolKernel`, once the derived partials confirm the routing its backward pass uses."""
