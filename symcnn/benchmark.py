@@ -23,7 +23,7 @@ import numpy as np
 from . import presets
 from .display import ProgressBar
 from .graph import DEFAULT_MAX_BUILD_COST, check_build_budget, estimated_build_cost
-from .layers import Conv2D, Dense, Flatten
+from .layers import Conv2D, Dense, Flatten, MaxPool2D
 from .network import Network
 from .numpy_reference import NumpyStep
 
@@ -32,8 +32,24 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THRE
 #: Learning rate of every timed step (small, so that thousands of steps stay near the start).
 LEARNING_RATE = 1e-3
 #: Round counts of a full run and of ``--quick`` (a smoke run whose numbers mean little).
-FULL = dict(rounds=1000, batch_rounds=150, build_repeats=5, sizes=(27, 54, 108, 216), sweep_rounds=200)
-QUICK = dict(rounds=20, batch_rounds=5, build_repeats=1, sizes=(27, 54), sweep_rounds=5)
+#: Issue 11's larger networks by short name: (label, input shape, a function making the layers, loss)
+LARGER_NETWORKS = {
+    "conv256": ("8-filter conv, 1x256x256", (1, 256, 256),
+                lambda: [Conv2D(8, 3, activation="relu"), MaxPool2D(2), Flatten(), Dense(10, activation="softmax")],
+                "cross_entropy"),
+    "conv512": ("8-filter conv, 1x512x512", (1, 512, 512),
+                lambda: [Conv2D(8, 3, activation="relu"), MaxPool2D(2), Flatten(), Dense(10, activation="softmax")],
+                "cross_entropy"),
+    "rgb224": ("RGB photo, 3x224x224", (3, 224, 224),
+               lambda: [Conv2D(16, 5, stride=2, activation="relu"), MaxPool2D(4), Flatten(),
+                        Dense(10, activation="softmax")], "cross_entropy"),
+    "head1000": ("1000-class softmax head", (1, 2, 2), lambda: [Flatten(), Dense(1000, activation="softmax")],
+                 "cross_entropy"),
+}
+FULL = dict(rounds=1000, batch_rounds=150, build_repeats=5, sizes=(27, 54, 108, 216), sweep_rounds=200,
+            larger=tuple(LARGER_NETWORKS))
+QUICK = dict(rounds=20, batch_rounds=5, build_repeats=1, sizes=(27, 54), sweep_rounds=5,
+             larger=("head1000",))
 
 
 def missing_one_thread_settings(environment=None) -> dict:
@@ -191,8 +207,9 @@ def a_like_layers() -> list:
 def run_benchmarks(networks=("a", "b", "c", "d"), rounds=FULL["rounds"], batch_rounds=FULL["batch_rounds"],
                    batch_size: int = 32, build_repeats=FULL["build_repeats"], sizes=FULL["sizes"],
                    sweep_rounds=FULL["sweep_rounds"], allow_slow_builds: bool = False,
-                   progress: bool = False) -> dict:
-    """Measure steps (1 image and ``batch_size``), builds and the image-size sweep.
+                   progress: bool = False, larger=FULL["larger"]) -> dict:
+    """Measure steps (1 image and ``batch_size``), builds, the image-size sweep and the ``larger``
+    networks (names of :data:`LARGER_NETWORKS`: build and one image, ``sweep_rounds`` rounds).
 
     Returns {"machine": lines, "tables": [(title, headers, rows), ...], "notes": lines}. The
     sweep skips (with a note) a size whose build :data:`symcnn.graph.DEFAULT_MAX_BUILD_COST`
@@ -206,8 +223,12 @@ def run_benchmarks(networks=("a", "b", "c", "d"), rounds=FULL["rounds"], batch_r
     if missing_one_thread_settings():
         notes.append("warning: not run with " + ", ".join(f"{k}=1" for k in ONE_THREAD)
                      + " (use scripts/bench.py or symcnn bench): BLAS may use several threads")
-    total = len(networks) * (2 + 1) + len(sizes)
-    step_rows, build_rows, sweep_rows = [], [], []
+    unknown = [name for name in larger if name not in LARGER_NETWORKS]
+    if unknown:
+        raise ValueError(f"unknown larger network(s) {unknown}; expected names of LARGER_NETWORKS: "
+                         f"{list(LARGER_NETWORKS)}")
+    total = len(networks) * (2 + 1) + len(sizes) + len(larger)
+    step_rows, build_rows, sweep_rows, larger_rows = [], [], [], []
     try:
         with ProgressBar(total, "benchmark", enabled=progress, unit="measurement") as bar:
             for name in networks:
@@ -229,6 +250,10 @@ def run_benchmarks(networks=("a", "b", "c", "d"), rounds=FULL["rounds"], batch_r
                 bar.update(0, measuring=f"A-like {size}x{size}")
                 sweep_rows.append(sweep_row(size, sweep_rounds, allow_slow_builds, notes))
                 bar.update()
+            for name in larger:
+                bar.update(0, measuring=LARGER_NETWORKS[name][0])
+                larger_rows.append(larger_row(name, sweep_rounds))
+                bar.update()
     finally:
         if limiter is not None:
             limiter.restore_original_limits()
@@ -237,7 +262,20 @@ def run_benchmarks(networks=("a", "b", "c", "d"), rounds=FULL["rounds"], batch_r
               ("Build (Network construction), s", BUILD_HEADERS, build_rows),
               ("Image-size sweep: A-like network (sigmoid convs 3, 5, 7 + dense 1, bce), one image",
                SWEEP_HEADERS, sweep_rows)]
+    if larger_rows:
+        tables.append(("Larger networks, one image", ["network"] + SWEEP_HEADERS[1:], larger_rows))
     return {"machine": machine_lines(), "tables": tables, "notes": notes}
+
+
+def larger_row(name: str, rounds: int) -> list:
+    """Build time and one-image step times of the network ``name`` of :data:`LARGER_NETWORKS`."""
+    label, input_shape, layers, loss = LARGER_NETWORKS[name]
+    cost = estimated_build_cost(input_shape, layers())[0]
+    started = time.perf_counter()
+    net = Network(input_shape, layers(), loss=loss)
+    build = time.perf_counter() - started
+    times = interleaved_rounds(step_contenders(net, 1), rounds)
+    return [label, f"{cost:,}", f"{build:.2f}"] + _step_row(label, 1, rounds, times)[2:]
 
 
 def sweep_row(size: int, rounds: int, allow_slow_builds: bool, notes: list) -> list:

@@ -409,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--sizes", nargs="*", type=_positive_int,
                        help="image sizes of the sweep (default 27 54 108 216, quick 27 54; none to skip)")
     bench.add_argument("--sweep-rounds", type=_positive_int, help="rounds per sweep size (default 200, quick 5)")
+    bench.add_argument("--larger", nargs="*", metavar="NAME",
+                       help="larger networks to build and time: conv256, conv512, rgb224, head1000 "
+                            "(default all, quick head1000; none to skip)")
     bench.add_argument("--allow-slow-builds", action="store_true",
                        help="build sweep sizes beyond graph.DEFAULT_MAX_BUILD_COST instead of skipping them")
     bench.set_defaults(run=run_bench)

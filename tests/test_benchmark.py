@@ -107,10 +107,10 @@ def test_a_quick_benchmark_reports_the_machine_and_every_table_s_columns():
     from symcnn import benchmark
 
     results = benchmark.run_benchmarks(networks=("a", "d"), rounds=2, batch_rounds=1, batch_size=2,
-                                       build_repeats=1, sizes=(27,), sweep_rounds=1)
+                                       build_repeats=1, sizes=(27,), sweep_rounds=1, larger=("head1000",))
     assert results["machine"][0].startswith("CPU: ") and "numpy" in results["machine"][1]
     assert results["machine"][2].startswith("BLAS: ")
-    (_, step_headers, steps), (_, build_headers, builds), (_, sweep_headers, sweep) = results["tables"]
+    (_, step_headers, steps), (_, build_headers, builds), (_, sweep_headers, sweep), (_, _, larger) = results["tables"]
     assert step_headers == ["network", "samples", "rounds", "symcnn net.step ms", "torch eager ms", "numpy ms",
                             "symcnn/numpy", "symcnn/torch"]
     assert [row[:3] for row in steps] == [["A", 1, 2], ["A", 2, 1], ["D", 1, 2], ["D", 2, 1]]
@@ -119,6 +119,9 @@ def test_a_quick_benchmark_reports_the_machine_and_every_table_s_columns():
     assert build_headers[-1] == "build s" and [row[0] for row in builds] == ["A", "D"]
     assert sweep_headers[:3] == ["image", "build cost", "build s"] and sweep[0][0] == "27x27"
     assert float(sweep[0][-1]) > 0 and len(sweep[0]) == len(sweep_headers)
+    assert larger[0][0] == "1000-class softmax head" and float(larger[0][-1]) > 0
+    with pytest.raises(ValueError, match=r"unknown larger network\(s\) \['huge'\]; expected names of LARGER_NETWORKS"):
+        benchmark.run_benchmarks(networks=(), sizes=(), larger=("huge",))
 
 
 def test_the_sweep_skips_a_size_the_build_budget_refuses_and_says_why():
