@@ -220,6 +220,11 @@ class CompiledNetwork:
         self.flat_update = ElementwiseProgram(weight - rate * gradient, [weight, gradient, rate])
         self._plans = {}
 
+    @property
+    def kept_batch_sizes(self) -> tuple[int, ...]:
+        """The batch sizes whose plans are kept, least recently used first."""
+        return tuple(self._plans)
+
     def plan(self, batch: int) -> StepPlan:
         """The step plan for ``batch`` samples (built on first use)."""
         plan = self._plans.pop(batch, None)

@@ -146,7 +146,7 @@ def test_a_plan_too_large_to_keep_serves_its_call_only_and_a_forward_pass_makes_
     compiled = net.compiled
     compiled.kept_plan_bytes = 0  # every plan is "too large"
     outputs = net.predict(x)
-    assert 5 not in compiled._plans
+    assert 5 not in compiled.kept_batch_sizes
     del compiled.kept_plan_bytes  # the class's limit again
     np.testing.assert_allclose(net.predict(x), outputs, rtol=1e-15)
     plan = compiled.plan(5)
@@ -170,6 +170,6 @@ def test_both_transposed_passes_are_the_adjoint_of_the_forward_pass(channels, ke
     z, cache = stage.forward(x, net.params)
     z = z.copy()
     y = RNG.normal(size=z.shape)
-    stage._prepare_transposed_pass(transposed_pass)
+    stage.prepare_transposed_pass(transposed_pass)
     dx = stage.backward(y, cache, net.params, {})
     assert float(np.sum(z * y)) == pytest.approx(float(np.sum(x * dx)), rel=1e-12)

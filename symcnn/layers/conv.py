@@ -308,7 +308,7 @@ class ConvStage:
             return None
         # dL/dx[c,r,q] = sum over the windows holding x[c,r,q] of dL/dz * w at that entry
         if self.transposed_pass is None:
-            self._prepare_transposed_pass()
+            self.prepare_transposed_pass()
         dx = self._transposed(self.transposed_pass, dz_rows, weight)
         if self.factored:  # d(sum_c x_c)/dx_c = 1: every channel gets the summed map's gradient
             return np.broadcast_to(dx, (*dx.shape[:3], self.kernel.input_shape[0]))
@@ -320,7 +320,7 @@ class ConvStage:
         #: where the activation writes dL/dz, so that the gather pass reads it without a copy
         self.gradient_buffer = self.dz_source[:-1].reshape(self.output_shape)
 
-    def _prepare_transposed_pass(self, transposed_pass=None):
+    def prepare_transposed_pass(self, transposed_pass=None):
         """The cheaper pass (or ``transposed_pass``) and only its buffers, on the first backward call (a
         forward-only stage, as for predicting a large batch, never makes them)."""
         _, height, width = self.kernel.input_shape
