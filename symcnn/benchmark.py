@@ -207,9 +207,10 @@ def a_like_layers() -> list:
 def run_benchmarks(networks=("a", "b", "c", "d"), rounds=FULL["rounds"], batch_rounds=FULL["batch_rounds"],
                    batch_size: int = 32, build_repeats=FULL["build_repeats"], sizes=FULL["sizes"],
                    sweep_rounds=FULL["sweep_rounds"], allow_slow_builds: bool = False,
-                   progress: bool = False, larger=FULL["larger"]) -> dict:
+                   progress: bool = False, larger=()) -> dict:
     """Measure steps (1 image and ``batch_size``), builds, the image-size sweep and the ``larger``
-    networks (names of :data:`LARGER_NETWORKS`: build and one image, ``sweep_rounds`` rounds).
+    networks (names of :data:`LARGER_NETWORKS`, none by default; ``scripts/bench.py`` times all of them:
+    build and one image, ``sweep_rounds`` rounds).
 
     Returns {"machine": lines, "tables": [(title, headers, rows), ...], "notes": lines}. The
     sweep skips (with a note) a size whose build :data:`symcnn.graph.DEFAULT_MAX_BUILD_COST`
