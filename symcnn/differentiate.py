@@ -22,7 +22,7 @@ import sympy
 
 from .activations import activation_function, is_elementwise
 from .functions import LogSumExp, Sigmoid
-from .layers import ALPHA, KERNEL, PATCH, ZETA, LayerTemplate, template_entries
+from .layers import ALPHA, ZETA, LayerTemplate, template_entries
 from .losses import loss_of_logits, output_probabilities
 
 
@@ -69,7 +69,7 @@ class TemplatePartials(Mapping):
         return self._keys()
 
     def __len__(self) -> int:
-        return 2 * self.template.patch.size + (self.template.bias is not None)
+        return self.template.kernel.size + self.template.patch.size + (self.template.bias is not None)
 
     def __getitem__(self, symbol):
         partial = self._made.get(symbol)
@@ -80,11 +80,12 @@ class TemplatePartials(Mapping):
     def _entry_partial(self, symbol):
         if symbol == self.template.bias:
             return self.generic[symbol]
-        for array, base in ((self.template.kernel, KERNEL), (self.template.patch, PATCH)):
+        for array, entry in ((self.template.kernel, self.template.generic_kernel_entry),
+                             (self.template.patch, self.template.generic_patch_entry)):
             index = array.index_of(symbol) if isinstance(symbol, sympy.Symbol) else None
             if index is not None:
-                at = dict(zip(self.template.generic_index, index))
-                return template_entries(self.generic[base[self.template.generic_index]].xreplace(at))
+                at = dict(zip(entry.indices, index))
+                return template_entries(self.generic[entry].xreplace(at))
         raise KeyError(symbol)
 
 
@@ -105,11 +106,11 @@ def derive_template(template: LayerTemplate) -> LayerTemplate:
     if template.partials:
         return template
     if template.weighted_sum is not None and template.generic_index:
-        entry = template.generic_index
         generic = {}
-        for base in (KERNEL, PATCH):
+        for entry in (template.generic_kernel_entry, template.generic_patch_entry):
             # d/d omega[k] of sum_j omega[j] xi[j] is sum_j delta_jk xi[j], which doit() sums to xi[k]
-            generic[base[entry]] = sympy.diff(template.weighted_sum, base[entry]).doit()
+            # (for a kernel shared over c: to sum_c xi[c, k])
+            generic[entry] = sympy.diff(template.weighted_sum, entry).doit()
         if template.bias is not None:
             generic[template.bias] = sympy.diff(template.weighted_sum, template.bias)
         template.partials["weighted_sum"] = TemplatePartials(template, generic)

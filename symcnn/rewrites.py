@@ -1,53 +1,41 @@
-"""Rewrites of a layer's weighted sum read off its rolled (indexed) form: sums that can be taken first.
+"""Rewrites of a layer's weighted sum read off its derived template: sums that can be taken first.
 
-A weighted sum z = sum over (summed indices) of w[...] x[...] whose weight entry does not
-depend on some summed index c has the weight as a common factor of all terms that differ only
-in c: sum_{c,u,v} w_{u,v} x_{c,u,v} = sum_{u,v} w_{u,v} (sum_c x_{c,u,v}). Summing the inputs
-over c first does the multiplications once instead of once per value of c. Which indices
-factor is found from the expression (the indices each entry holds), never from the layer's kind.
+A weighted sum z = sum over (summed indices) of omega[...] xi[...] whose weight entry does not
+hold some summed index c has the weight as a common factor of all terms that differ only in c.
+sympy's partial by one weight then is a sum of patch entries over c (a shared sum), and
+sum_{c,u,v} w_{u,v} x_{c,u,v} = sum_{u,v} w_{u,v} (sum_c x_{c,u,v}): summing the inputs over c
+first does the multiplications once instead of once per value of c. Which axes factor is found
+from the derived partial (the patch entries it sums), never from the layer's kind or flags.
 
->>> import sympy
->>> from symcnn.layers import Conv2D, INDEX
->>> from symcnn.graph import SymbolicGraph
->>> graph = SymbolicGraph((3, 6, 6), [Conv2D(2, 3, shared_channels=True), Conv2D(1, 3)], "mse")
->>> [presummed_axes(node) for node in graph.nodes]
-[(0,), ()]
->>> factored_sum(graph.nodes[0])
-Sum(w[f, 0, u, v]*Sum(x[c, i + u, j + v], (c, 0, 2)), (u, 0, 2), (v, 0, 2))
+>>> from symcnn.differentiate import derive_template
+>>> from symcnn.layers import Conv2D
+>>> shared = derive_template(Conv2D(2, 3, shared_channels=True).template((3, 6, 6)))
+>>> shared.partials["weighted_sum"].generic[shared.generic_kernel_entry]
+xi[0, u_1, v_1] + xi[1, u_1, v_1] + xi[2, u_1, v_1]
+>>> presummed_axes(shared), presummed_axes(derive_template(Conv2D(2, 3).template((3, 6, 6))))
+((0,), ())
 """
 
 from __future__ import annotations
 
+import math
+
 import sympy
 
 
-def _rolled(node):
-    return node.layer.rolled_indexing(node, sympy.IndexedBase("x"), sympy.IndexedBase("w"))
-
-
-def presummed_axes(node) -> tuple[int, ...]:
-    """Axes of the layer's input to sum over before its weighted sum: each carries, alone, a summed
-    index that the weight entry does not hold (the weight is a common factor over it)."""
-    indexing = _rolled(node)
-    if indexing.w_entry is None or indexing.x_entry is None:
+def presummed_axes(template) -> tuple[int, ...]:
+    """Patch axes to sum the inputs over before the weighted sum, from a derived indexed ``template``:
+    those along which the partial by one weight, d zeta / d omega[k], sums every patch entry."""
+    if template.weighted_sum is None or not template.generic_index:
         return ()
-    weight_indices = set().union(*(i.free_symbols for i in indexing.w_entry.indices))
-    axes = []
-    for index, _, _ in indexing.summed:
-        if index in weight_indices:
-            continue
-        holding = [axis for axis, entry in enumerate(indexing.x_entry.indices)
-                   if index in entry.free_symbols]
-        if len(holding) == 1 and indexing.x_entry.indices[holding[0]] == index:
-            axes.append(holding[0])
-    return tuple(sorted(axes))
-
-
-def factored_sum(node) -> sympy.Expr:
-    """The layer's weighted sum (without bias) in rolled form, with the presummed indices summed inside."""
-    indexing = _rolled(node)
-    inner = {indexing.x_entry.indices[axis] for axis in presummed_axes(node)}
-    inside = [limits for limits in indexing.summed if limits[0] in inner]
-    outside = [limits for limits in indexing.summed if limits[0] not in inner]
-    summed_input = sympy.Sum(indexing.x_entry, *inside) if inside else indexing.x_entry
-    return sympy.Sum(indexing.w_entry * summed_input, *outside)
+    by_weight = template.partials["weighted_sum"].generic.get(template.generic_kernel_entry, sympy.S.Zero)
+    terms = sympy.Add.make_args(by_weight)
+    if len(terms) < 2 or not all(isinstance(term, sympy.Indexed) for term in terms):
+        return ()
+    indices = [term.indices for term in terms]
+    axes = tuple(axis for axis in range(len(indices[0])) if len({index[axis] for index in indices}) > 1)
+    fixed = [axis for axis in range(len(indices[0])) if axis not in axes]
+    # every combination of the varying axes once, the other axes the same in every term: a full shared sum
+    full = len(set(indices)) == len(terms) == math.prod(len({index[axis] for index in indices}) for axis in axes)
+    same = all(len({index[axis] for index in indices}) == 1 for axis in fixed)
+    return axes if full and same else ()

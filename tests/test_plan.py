@@ -11,7 +11,8 @@ from symcnn.elementwise import ElementwiseProgram
 from symcnn.evaluate import CompiledNetwork, compile_expressions
 from symcnn.functions import ReLU, Sigmoid, Step
 from symcnn.plan import ParameterLayout
-from symcnn.rewrites import factored_sum, presummed_axes
+from symcnn.differentiate import derive_template
+from symcnn.rewrites import presummed_axes
 
 pytest.importorskip("torch")
 from tests.reference import assert_matches_torch, max_relative_error  # noqa: E402  (needs torch)
@@ -30,14 +31,15 @@ def _shared_network(seed=1):
                                     for layer in layers], loss=loss, seed=seed)
 
 
-def test_the_channel_shared_factoring_is_read_off_the_rolled_sum():
+def test_the_channel_shared_factoring_is_read_off_the_derived_template():
+    """sympy's d zeta / d omega[u, v] of a kernel shared over c is sum_c xi[c, u, v]: the channels are summed first."""
     net = _shared_network()
-    assert [presummed_axes(node) for node in net.graph.layer_nodes] == [(), (0,), (0,), ()]
-    c, u, v = sc.layers.INDEX["c"], sc.layers.INDEX["u"], sc.layers.INDEX["v"]
-    inner = factored_sum(net.graph.layer_nodes[1]).args[0].args  # w[f, 0, u, v] * Sum(x[c, ...], c)
-    summed = next(arg for arg in inner if isinstance(arg, sympy.Sum))
-    assert summed.variables == [c] and c not in factored_sum(net.graph.layer_nodes[1]).variables
-    assert {u, v} == set(factored_sum(net.graph.layer_nodes[1]).variables)
+    templates = [derive_template(node.template) for node in net.graph.layer_nodes]
+    assert [presummed_axes(template) for template in templates] == [(), (0,), (0,), ()]
+    shared = templates[1]
+    by_weight = shared.partials["weighted_sum"].generic[shared.generic_kernel_entry]
+    u, v = shared.generic_index[1:]
+    assert by_weight == sum(sc.layers.PATCH[c, u, v] for c in range(4))  # conv1's 4 filters are conv2's channels
     stages = [kernel.stage(2) for kernel in net.compiled.layers]
     assert [getattr(stage, "factored", None) for stage in stages[:3]] == [False, True, True]
 

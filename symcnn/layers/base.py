@@ -101,7 +101,9 @@ class LayerTemplate:
     ``patch`` and ``kernel`` are the template symbols xi_k, omega_k one position
     instantiates (a :class:`~symcnn.naming.SymbolArray`, made when asked for);
     ``generic_index`` the index (sympy ``Idx`` with the patch's ranges) at which
-    :func:`symcnn.differentiate.derive_template` derives the partials of an indexed sum.
+    :func:`symcnn.differentiate.derive_template` derives the partials of an indexed sum;
+    ``kernel_axes`` the patch axes the kernel's index holds (None: all of them; a kernel shared
+    by every input channel holds only (u, v)).
     """
 
     patch: object
@@ -111,7 +113,24 @@ class LayerTemplate:
     output: sympy.Expr
     partials: dict = field(default_factory=dict)
     generic_index: tuple = ()
+    kernel_axes: tuple | None = None
     _expanded: sympy.Expr | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def kernel_index(self) -> tuple:
+        """The generic index of the kernel: ``generic_index`` on the axes the kernel holds."""
+        axes = range(len(self.generic_index)) if self.kernel_axes is None else self.kernel_axes
+        return tuple(self.generic_index[axis] for axis in axes)
+
+    @property
+    def generic_kernel_entry(self):
+        """omega at the generic kernel index (what the weighted sum's partial by a weight is taken at)."""
+        return KERNEL[self.kernel_index]
+
+    @property
+    def generic_patch_entry(self):
+        """xi at the generic index."""
+        return PATCH[self.generic_index]
 
     def expanded_weighted_sum(self) -> sympy.Expr:
         """``weighted_sum`` written out term by term in the template symbols (built on first use).
@@ -134,33 +153,46 @@ def _written_out(indexed_sum: sympy.Sum) -> sympy.Expr:
                        for values in itertools.product(*ranges)])
 
 
-def affine_template(shape, index_names: str, has_bias, activation) -> LayerTemplate:
+def affine_template(shape, index_names: str, has_bias, activation, kernel_index_names=None) -> LayerTemplate:
     """zeta = sum over a patch of ``shape`` of omega[k] xi[k] (+ beta), alpha = activation(zeta)
     (zeta itself for softmax, joined with the loss). ``index_names`` name the summation
-    indices (letters of :data:`INDEX`), one per axis of the patch.
+    indices (letters of :data:`INDEX`), one per axis of the patch; ``kernel_index_names`` those
+    the kernel holds (default all: a kernel without c is shared by every input channel).
 
     >>> affine_template((3, 2, 2), "cuv", True, "relu").weighted_sum
     beta + Sum(omega[c, u, v]*xi[c, u, v], (c, 0, 2), (u, 0, 1), (v, 0, 1))
+    >>> affine_template((3, 2, 2), "cuv", False, "relu", kernel_index_names="uv").weighted_sum
+    Sum(omega[u, v]*xi[c, u, v], (c, 0, 2), (u, 0, 1), (v, 0, 1))
     """
     summed = tuple(INDEX[name] for name in index_names)
+    kernel_names = index_names if kernel_index_names is None else kernel_index_names
+    kernel_axes = tuple(index_names.index(name) for name in kernel_names)
     bias = template_symbol("bias") if has_bias else None
-    weighted_sum = sympy.Sum(KERNEL[summed] * PATCH[summed], *[(k, 0, n - 1) for k, n in zip(summed, shape)])
+    weighted_sum = sympy.Sum(KERNEL[tuple(summed[axis] for axis in kernel_axes)] * PATCH[summed],
+                             *[(k, 0, n - 1) for k, n in zip(summed, shape)])
     if bias is not None:
         weighted_sum += bias
     output = activation_function(activation)(ZETA) if is_elementwise(activation) else ZETA
     # an axis of one entry has the one index 0 (sympy keeps delta(0, k) for an Idx with range 0..0)
     generic = tuple(sympy.Idx(f"{name}_1", n) if n > 1 else sympy.S.Zero for name, n in zip(index_names, shape))
-    return LayerTemplate(template_array("input", shape), template_array("weight", shape), bias, weighted_sum,
-                         output, generic_index=generic)
+    kernel_shape = tuple(shape[axis] for axis in kernel_axes)
+    return LayerTemplate(template_array("input", shape), template_array("weight", kernel_shape), bias, weighted_sum,
+                         output, generic_index=generic,
+                         kernel_axes=None if kernel_index_names is None else kernel_axes)
 
 
 def check_affine_structure(name: str, template: LayerTemplate):
     """Confirm from the derived partials of ``template`` that z = sum_k omega_k xi_k (+ beta):
     dz/d omega_k = xi_k and dz/d xi_k = omega_k at the generic index k, dz/d beta = 1."""
     partials, k = template.partials["weighted_sum"], template.generic_index
-    if k:  # an indexed sum: its partials at the generic index
+    if k:  # an indexed sum: its partials at the generic index (a shared kernel's: the sum of its patch entries)
         generic = partials.generic
-        linear = generic.get(KERNEL[k]) == PATCH[k] and generic.get(PATCH[k]) == KERNEL[k]
+        by_weight = sympy.Add.make_args(generic.get(template.generic_kernel_entry, sympy.S.Zero))
+        axes = range(len(k)) if template.kernel_axes is None else template.kernel_axes
+        # each term a patch entry at the weight's own index on the axes the kernel holds
+        linear = (generic.get(template.generic_patch_entry) == template.generic_kernel_entry
+                  and all(isinstance(t, sympy.Indexed) and t.base == PATCH
+                          and tuple(t.indices[axis] for axis in axes) == template.kernel_index for t in by_weight))
     else:  # written out: every entry's
         linear = all(partials[omega] == xi and partials[xi] == omega
                      for omega, xi in zip(template.kernel.flat, template.patch.flat))

@@ -115,8 +115,14 @@ class Conv2D(Layer):
         return shape[1] * receptive, shape[0] * receptive
 
     def template(self, input_shape) -> LayerTemplate:
-        """zeta = sum_{c,u,v} omega[c,u,v] xi[c,u,v] (+ beta); alpha = activation(zeta)."""
-        return affine_template((input_shape[0], *self.kernel_size), "cuv", self.bias, self.activation)
+        """zeta = sum_{c,u,v} omega[c,u,v] xi[c,u,v] (+ beta); alpha = activation(zeta); a kernel shared by
+        the channels is omega[u,v]: zeta = sum_{c,u,v} omega[u,v] xi[c,u,v].
+
+        >>> Conv2D(2, 3, shared_channels=True, bias=False).template((4, 9, 9)).weighted_sum
+        Sum(omega[u, v]*xi[c, u, v], (c, 0, 3), (u, 0, 2), (v, 0, 2))
+        """
+        return affine_template((input_shape[0], *self.kernel_size), "cuv", self.bias, self.activation,
+                               kernel_index_names="uv" if self.shared_channels else None)
 
     def substitution(self, position, inputs, weights, bias) -> dict:
         """Template symbol -> named scalar (or 0 in the zero padding) at output ``position``."""
@@ -130,7 +136,10 @@ class Conv2D(Layer):
                     row, col = sh * i + u - ph, sw * j + v - pw
                     inside = 0 <= row < height and 0 <= col < width
                     mapping[template_patch(c, u, v)] = inputs[c, row, col] if inside else sympy.S.Zero
-                    mapping[template_kernel(c, u, v)] = weights[f, 0 if self.shared_channels else c, u, v]
+                    if self.shared_channels:
+                        mapping[template_kernel(u, v)] = weights[f, 0, u, v]
+                    else:
+                        mapping[template_kernel(c, u, v)] = weights[f, c, u, v]
         if bias is not None:
             mapping[template_symbol("bias")] = bias[f]
         return mapping
@@ -145,7 +154,7 @@ class Conv2D(Layer):
     def kernel(self, node, template, needs_input_gradient):
         """:class:`ConvKernel`: im2col contraction for z and the contractions back."""
         check_affine_structure(node.name, template)
-        return ConvKernel(node, needs_input_gradient)
+        return ConvKernel(node, template, needs_input_gradient)
 
     def rolled_indexing(self, node, x_base, w_base) -> RolledIndexing:
         """z[f, i, j] = sum_{c,u,v} w[f, c, u, v] x[c, s i + u - p, s j + v - p] (+ b[f])."""
@@ -163,21 +172,21 @@ class Conv2D(Layer):
 class ConvKernel(Kernel):
     """Conv layer, numerically: im2col contraction for z, contractions back to w, b and x.
 
-    When the rolled weighted sum has the weight as a common factor over the input channels
+    When the derived template has the weight as a common factor over the input channels
     (:func:`symcnn.rewrites.presummed_axes`: a channel-shared kernel), the channels are summed
     first and the layer runs as a one-channel convolution (``use_rewrites=False`` runs it plain).
     """
 
     use_rewrites = True
 
-    def __init__(self, node, needs_input_gradient):
+    def __init__(self, node, template, needs_input_gradient):
         layer = node.layer
         self.keys = node.parameter_keys()
         self.kernel_size, self.stride, self.padding = layer.kernel_size, layer.stride, layer.padding
         self.shared = layer.shared_channels
         self.input_shape, self.filters = tuple(node.input_shape), node.output_shape[0]
         self.output_grid = tuple(node.output_shape[1:])
-        self.presummed = presummed_axes(node)
+        self.presummed = presummed_axes(template)
         self.needs_input_gradient = needs_input_gradient
 
     def make_stage(self, batch):
