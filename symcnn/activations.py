@@ -251,6 +251,9 @@ class Softmax:
         # only the normaliser's term is written in the outputs: e^{z_m} / S = a_m
         log_complement = derived(sympy.log(others) - sympy.log(normaliser), z).xreplace({total: sympy.exp(z[m]) / a[m]})
         self.partial_of_log_complement = sympy.collect(sympy.powsimp(log_complement), sympy.exp(z[m] - rest[k]))
+        # d a_k / d z_m on the diagonal (in a[0]) and off it (in a[0], a[1]), for instantiating one partial
+        self.diagonal_partial = self.partial_of_output.xreplace({k: 0, m: 0}).doit()
+        self.off_diagonal_partial = self.partial_of_output.xreplace({k: 0, m: 1}).doit()
 
     def __repr__(self):
         return "SOFTMAX"
@@ -274,13 +277,10 @@ class Softmax:
 
     def partial(self, outputs, k, m) -> sympy.Expr:
         """d a_k / d z_m in the named ``outputs``, from the derived indexed partial (its diagonal and
-        off-diagonal forms, taken once)."""
-        if not hasattr(self, "_diagonal"):
-            self._diagonal = self.partial_of_output.xreplace({self.k: 0, self.m: 0}).doit()
-            self._off_diagonal = self.partial_of_output.xreplace({self.k: 0, self.m: 1}).doit()
+        off-diagonal forms)."""
         if k == m:
-            return self._diagonal.xreplace({self.a[0]: outputs[k]})
-        return self._off_diagonal.xreplace({self.a[0]: outputs[k], self.a[1]: outputs[m]})
+            return self.diagonal_partial.xreplace({self.a[0]: outputs[k]})
+        return self.off_diagonal_partial.xreplace({self.a[0]: outputs[k], self.a[1]: outputs[m]})
 
     def rolled(self, z_base, a_base, k, m, count) -> tuple[sympy.Expr, sympy.Expr]:
         """(a_k = e^{z_k} / sum_m e^{z_m} in z_base, d a_k / d z_m in a_base) for the rolled (indexed) form
@@ -303,7 +303,7 @@ class Softmax:
         exponentials = np.exp(shifted)
         sums = exponentials.sum(axis=1, keepdims=True)
         log_sums = np.log(sums)
-        values = SoftmaxValues(z, exponentials / sums, shifted - log_sums)
+        values = SoftmaxValues(exponentials / sums, shifted - log_sums)
         if complement:
             rows, top = np.arange(len(z)), z.argmax(axis=1)
             values.rows, values.top = rows, top
@@ -348,7 +348,6 @@ class Softmax:
 class SoftmaxValues:
     """What one softmax pass over logits z (N, K) computed, for the backward products (:meth:`Softmax.values`)."""
 
-    z: np.ndarray
     a: np.ndarray
     log_a: np.ndarray
     rows: np.ndarray | None = None  # with the complement: 0..N-1

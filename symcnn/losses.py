@@ -174,13 +174,18 @@ def output_loss(loss, activation, count: int) -> sympy.Expr:
 def loss_of_logits(loss: str, activation, logits, targets) -> sympy.Expr:
     """The same loss as :func:`loss_of_probabilities`, in the last layer's logits z_k: :func:`output_loss` summed."""
     template = output_loss(loss, activation, len(logits))
-    function = activation_function(activation)
+    if is_elementwise(activation):
+        return sympy.Add(*[template.xreplace({LOGIT: logit, T: target}) for logit, target in zip(logits, targets)])
+    softmax = activation_function(activation)
+    outputs = softmax.outputs(logits) if template.has(P) else None  # all K outputs at once
     terms = []
-    for k, (logit, target) in enumerate(zip(logits, targets)):
-        mapping = {LOGIT: logit, T: target}
-        if not is_elementwise(activation):
-            mapping[P] = function.outputs(logits)[k] if template.has(P) else P
-            mapping[LOG_P] = function.log_output(logits, k) if template.has(LOG_P) else LOG_P
-            mapping[LOG_Q] = function.log_complement(logits, k) if template.has(LOG_Q) else LOG_Q
+    for k, target in enumerate(targets):
+        mapping = {T: target}
+        if outputs is not None:
+            mapping[P] = outputs[k]
+        if template.has(LOG_P):
+            mapping[LOG_P] = softmax.log_output(logits, k)
+        if template.has(LOG_Q):
+            mapping[LOG_Q] = softmax.log_complement(logits, k)
         terms.append(template.xreplace(mapping))
     return sympy.Add(*terms)
