@@ -272,11 +272,16 @@ def larger_row(name: str, rounds: int) -> list:
     """Build time and one-image step times of the network ``name`` of :data:`LARGER_NETWORKS`."""
     label, input_shape, layers, loss = LARGER_NETWORKS[name]
     cost = estimated_build_cost(input_shape, layers())[0]
+    return _built_and_timed(label, cost, lambda: Network(input_shape, layers(), loss=loss), rounds)
+
+
+def _built_and_timed(label, cost, build, rounds) -> list:
+    """[label, cost, build s, rounds, the step cells]: ``build()`` timed once, then one image's steps."""
     started = time.perf_counter()
-    net = Network(input_shape, layers(), loss=loss)
-    build = time.perf_counter() - started
+    net = build()
+    seconds = time.perf_counter() - started
     times = interleaved_rounds(step_contenders(net, 1), rounds)
-    return [label, f"{cost:,}", f"{build:.2f}"] + _step_row(label, 1, rounds, times)[2:]
+    return [label, f"{cost:,}", f"{seconds:.2f}"] + _step_row(label, 1, rounds, times)[2:]
 
 
 def sweep_row(size: int, rounds: int, allow_slow_builds: bool, notes: list) -> list:
@@ -293,11 +298,7 @@ def sweep_row(size: int, rounds: int, allow_slow_builds: bool, notes: list) -> l
                          f"{DEFAULT_MAX_BUILD_COST:,} (--allow-slow-builds builds it anyway)")
             return [label, f"{cost:,}", "skipped"] + ["-"] * (len(SWEEP_HEADERS) - 3)
         budget = cost
-    started = time.perf_counter()
-    net = a_like_network(size, max_build_cost=budget)
-    build = time.perf_counter() - started
-    times = interleaved_rounds(step_contenders(net, 1), rounds)
-    return [label, f"{cost:,}", f"{build:.2f}"] + _step_row(label, 1, rounds, times)[2:]
+    return _built_and_timed(label, cost, lambda: a_like_network(size, max_build_cost=budget), rounds)
 
 
 def _blas_limited_to_one_thread():
