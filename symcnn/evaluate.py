@@ -87,24 +87,22 @@ class _Activation:
                                           fallback=lambda: compile_expressions([ZETA, ALPHA, upstream], chained))
         self.passes_upstream = self.identity or self.chained.argument == 2  # dL/dz is dL/da itself
 
-    def stage(self, shape):
-        """The activation for maps of ``shape``, with its own output buffers."""
-        return _ActivationStage(self, shape)
-
-    def forward(self, z):
-        return z if self.identity else self.value(np.empty(z.shape), z)
-
-    def backward(self, upstream, z, a):
-        return upstream if self.passes_upstream else self.chained(np.empty(z.shape), z, a, upstream)
+    def stage(self, shape, gradient_buffer=None):
+        """The activation for maps of ``shape``, with its own output buffers (dL/dz into ``gradient_buffer``
+        where the layer's stage gives one)."""
+        return _ActivationStage(self, shape, gradient_buffer)
 
 
 class _ActivationStage:
     """An activation on maps of one shape: a and dL/dz written into buffers made once."""
 
-    def __init__(self, activation, shape):
+    def __init__(self, activation, shape, gradient_buffer=None):
         self.activation = activation
         self.a = None if activation.identity else np.empty(shape)
-        self.dz = None if activation.passes_upstream else np.empty(shape)
+        if activation.passes_upstream:
+            self.dz = None
+        else:
+            self.dz = np.empty(shape) if gradient_buffer is None else gradient_buffer
 
     def forward(self, z):
         return z if self.a is None else self.activation.value(self.a, z)
@@ -215,7 +213,6 @@ class CompiledNetwork:
         self.flat_gradient = np.zeros(self.layout.size)
         self.gradients = self.layout.views(self.flat_gradient)  # every plan writes here
         weight, gradient, rate = sympy.symbols("w g eta")
-        self.update = compile_expressions([weight, gradient, rate], weight - rate * gradient)
         #: w - eta g into a given array: the whole flat parameter buffer in a few ufunc calls
         self.flat_update = ElementwiseProgram(weight - rate * gradient, [weight, gradient, rate])
         self._plans = {}
@@ -287,10 +284,6 @@ class CompiledNetwork:
         chainrule.backpropagate(plan.stages, caches, self.head.gradient(logits, targets), params, adjoints,
                                 gradients={})
         return copied(logits), caches, copied(adjoints)
-
-    def apply_update(self, params, gradients, learning_rate):
-        """w <- w - eta * dL/dw for every parameter (the compiled update rule), as new arrays."""
-        return {key: self.update(value, gradients[key], learning_rate) for key, value in params.items()}
 
 
 class ReadableOutputAdjoints:

@@ -69,10 +69,10 @@ def test_pooling_kernels_refuse_the_other_pooling_partials(layer, other):
 def test_flatten_kernel_round_trips_to_channel_major_order():
     x = np.arange(24.0).reshape(2, 3, 2, 2)  # channels-last (N, H, W, C)
     node = SymbolicGraph((2, 3, 2), [Flatten(), Dense(1, activation="sigmoid")], "bce").nodes[0]
-    kernel = Flatten().kernel(node, None, needs_input_gradient=True)
-    flat, cache = kernel.forward(x, {})
+    stage = Flatten().kernel(node, None, needs_input_gradient=True).new_stage(2)
+    flat, cache = stage.forward(x, {})
     np.testing.assert_array_equal(flat, x.transpose(0, 3, 1, 2).reshape(2, -1))  # PyTorch's (c, h, w) order
-    np.testing.assert_array_equal(kernel.backward(flat, cache, {}, {}), x)
+    np.testing.assert_array_equal(stage.backward(flat, cache, {}, {}), x)
 
 
 def test_the_package_exports_every_public_name():

@@ -40,7 +40,7 @@ def test_the_channel_shared_factoring_is_read_off_the_derived_template():
     by_weight = shared.partials["weighted_sum"].generic[shared.generic_kernel_entry]
     u, v = shared.generic_index[1:]
     assert by_weight == sum(sc.layers.PATCH[c, u, v] for c in range(4))  # conv1's 4 filters are conv2's channels
-    stages = [kernel.stage(2) for kernel in net.compiled.layers]
+    stages = net.compiled.plan(2).stages
     assert [getattr(stage, "factored", None) for stage in stages[:3]] == [False, True, True]
 
 

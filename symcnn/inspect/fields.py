@@ -130,6 +130,7 @@ def _activation_saliency(net, x, of):
     compiled, _ = inspection_evaluator(net)
     keys = [key for i, n in numbered_layers(graph) if i <= role.node for key in n.parameter_keys().values()]
     adjoints = {}
-    backpropagate(compiled.layers[:role.node + 1], trace.caches[:role.node + 1], seed_map.reshape(1, -1),
+    # the stages of the one-image plan the trace ran (its caches are copies, so the buffers may be reused)
+    backpropagate(compiled.plan(1).stages[:role.node + 1], trace.caches[:role.node + 1], seed_map.reshape(1, -1),
                   {key: trace.params[key] for key in keys}, adjoints)
     return torch_layout(adjoints["input"])[0], trace

@@ -286,49 +286,30 @@ class Layer:
 
 
 class Kernel:
-    """A layer's numeric kernel at one graph node, for any batch size: :meth:`stage` makes (once per
-    batch size) the object that runs it, holding that size's indices and buffers.
+    """A layer's numeric kernel at one graph node, for any batch size: :meth:`new_stage` makes the
+    object that runs one batch size, holding that size's indices and buffers (a
+    :class:`symcnn.plan.StepPlan` keeps one per layer).
 
     A stage's ``forward(x, params) -> (z, cache)`` writes z into its own buffer and
     ``backward(dL/dz, cache, params, gradients) -> dL/dx`` writes every parameter's gradient into
     ``gradients[key]`` (a new array where the key is missing); what they return lives until the
-    stage's next call. The kernel's own ``forward``/``backward`` run the stage of the batch's size.
-    ``activation`` (set by :class:`symcnn.evaluate.CompiledNetwork`) gives each stage its own.
+    stage's next call. ``activation`` (set by :class:`symcnn.evaluate.CompiledNetwork`) gives each
+    stage its own.
     """
 
     activation = None
-    #: batch sizes whose stages are kept, the most recently used (a stage holds buffers of its size)
-    kept_stages = 3
 
     def make_stage(self, batch: int):
         raise NotImplementedError
 
     def new_stage(self, batch: int):
-        """A stage for ``batch`` samples, with its activation's, not kept by the kernel."""
+        """A stage for ``batch`` samples, with its activation's (writing dL/dz where the stage wants it)."""
         stage = self.make_stage(batch)
-        stage.activation = None if self.activation is None else self.activation.stage(stage.output_shape)
-        buffer = getattr(stage, "gradient_buffer", None)  # where the stage wants dL/dz written
-        if buffer is not None and getattr(stage.activation, "dz", None) is not None:
-            stage.activation.dz = buffer
+        if self.activation is not None:
+            stage.activation = self.activation.stage(stage.output_shape, getattr(stage, "gradient_buffer", None))
+        else:
+            stage.activation = None
         return stage
-
-    def stage(self, batch: int):
-        """The kernel's own stage for ``batch`` samples (made on first use, then reused), which its
-        :meth:`forward` and :meth:`backward` run."""
-        stages = self.__dict__.setdefault("_stages", {})
-        stage = stages.pop(batch, None)
-        if stage is None:
-            stage = self.new_stage(batch)
-            while len(stages) >= self.kept_stages:
-                stages.pop(next(iter(stages)))
-        stages[batch] = stage  # most recently used last
-        return stage
-
-    def forward(self, x, params):
-        return self.stage(len(x)).forward(x, params)
-
-    def backward(self, dz, cache, params, gradients):
-        return self.stage(len(dz)).backward(dz, cache, params, gradients)
 
 
 def gradient_target(gradients: dict, key: str, shape) -> np.ndarray:
