@@ -220,7 +220,8 @@ class ConvStage:
             self.interior = self.source.reshape(batch, -1)[:, :self.windows.size]
             self.copies_input = self.windows.padded
         self.weight_key, self.bias_key = kernel.keys["weight"], kernel.keys.get("bias")
-        self.plain_kernel = factored or not kernel.shared  # the weight array is the kernel matrix
+        # a shared kernel run on every channel (not factored): its weight repeats along the channels
+        self.repeated_kernel = kernel.shared and not factored
         self.ones = np.ones(len(self.z_rows))
         self.transposed_pass = None
         if kernel.needs_input_gradient:
@@ -262,7 +263,7 @@ class ConvStage:
 
     def _kernel_matrix(self, weight):
         filters = weight.shape[0]
-        if self.kernel.shared and not self.factored:  # one kernel per filter, repeated along the channels
+        if self.repeated_kernel:  # one kernel per filter, repeated along the channels
             weight = np.broadcast_to(weight, (filters, self.channels, *self.kernel.kernel_size))
         return weight.reshape(filters, -1)
 
@@ -282,8 +283,7 @@ class ConvStage:
                 flat = x.reshape(-1)
             np.take(flat, self.index, out=self.columns, mode="clip")
         weight = params[self.weight_key]
-        matrix = weight.reshape(weight.shape[0], -1) if self.plain_kernel else self._kernel_matrix(weight)
-        np.matmul(self.columns, matrix.T, out=self.z_rows)
+        np.matmul(self.columns, self._kernel_matrix(weight).T, out=self.z_rows)
         if self.bias_key is not None:
             np.add(self.z_rows, params[self.bias_key], out=self.z_rows)
         return self.z, self.columns
@@ -300,12 +300,12 @@ class ConvStage:
             np.add(self.summed, x[..., c], out=self.summed)
 
     def backward(self, dz, columns, params, gradients):
-        keys, filters = self.kernel.keys, self.kernel.filters
-        weight = params[keys["weight"]]
+        filters = self.kernel.filters
+        weight = params[self.weight_key]
         dz_rows = dz.reshape(-1, filters)
         # dL/dw[f,c,u,v] = sum over positions of dL/dz[f,i,j] * x[c, s i + u, s j + v]
-        target = gradient_target(gradients, keys["weight"], weight.shape)
-        if self.kernel.shared and not self.factored:  # a shared weight's gradient sums over its channels
+        target = gradient_target(gradients, self.weight_key, weight.shape)
+        if self.repeated_kernel:  # a shared weight's gradient sums over its channels
             per_channel = (dz_rows.T @ columns).reshape(filters, self.channels, -1)
             np.sum(per_channel, axis=1, out=target.reshape(filters, -1))
         else:

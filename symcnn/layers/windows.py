@@ -4,12 +4,12 @@ the conv and pooling kernels.
 >>> import numpy as np
 >>> windows = WindowIndex((1, 3, 3), (2, 2), (1, 1), (0, 0))
 >>> x = np.arange(9.0).reshape(1, 3, 3, 1)  # (N, H, W, C)
->>> windows.gather(x)[0, 0]  # the top-left 2x2 window
+>>> np.take(x.reshape(-1), windows.batched(1))[0]  # im2col: the top-left 2x2 window
 array([0., 1., 3., 4.])
->>> windows.scatter(np.ones((1, 4, 4)))[0, :, :, 0]  # how many windows hold each entry
-array([[1., 2., 1.],
-       [2., 4., 2.],
-       [1., 2., 1.]])
+>>> np.bincount(windows.batched(1).ravel(), minlength=9).reshape(3, 3)  # how many windows hold each entry
+array([[1, 2, 1],
+       [2, 4, 2],
+       [1, 2, 1]])
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ class WindowIndex:
         self.output_grid = (out_h, out_w)
         self.input_shape = (height, width, channels)
         self.geometry = (window, stride, padding)
-        self._batch_index = {}
 
     @property
     def sample_size(self) -> int:
@@ -68,19 +67,3 @@ class WindowIndex:
         hit = (i % sh == 0) & (j % sw == 0) & (i >= 0) & (j >= 0) & (i < sh * out_h) & (j < sw * out_w)
         flat = ((n * out_h + i // sh) * out_w + j // sw) * filters + f
         return np.where(hit, flat, batch * out_h * out_w * filters).reshape(batch * height * width, -1)
-
-    def gather(self, x):
-        """(N, H, W, C) -> (N, positions, window entries)."""
-        flat = x.reshape(x.shape[0], -1)
-        if self.padded:
-            flat = np.concatenate([flat, np.zeros((len(flat), 1))], axis=1)
-        return np.take(flat, self.index, axis=1)
-
-    def scatter(self, window_values):
-        """(N, positions, window entries) summed back onto (N, H, W, C); padding dropped."""
-        n = window_values.shape[0]
-        if n not in self._batch_index:  # sample n's entries go to bins n*(size + 1) + index
-            offsets = np.arange(n)[:, None] * (self.size + 1)
-            self._batch_index[n] = (self.index.reshape(1, -1) + offsets).ravel()
-        sums = np.bincount(self._batch_index[n], weights=window_values.ravel(), minlength=n * (self.size + 1))
-        return sums.reshape(n, self.size + 1)[:, :self.size].reshape(n, *self.input_shape)
