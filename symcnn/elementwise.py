@@ -29,7 +29,7 @@ from .functions import ReLU, Sigmoid, Step, expand_definitions
 #: sympy functions of one argument that are one NumPy ufunc each.
 UNARY_UFUNCS = {sympy.exp: np.exp, sympy.log: np.log, sympy.tanh: np.tanh, sympy.sinh: np.sinh,
                 sympy.cosh: np.cosh, sympy.sin: np.sin, sympy.cos: np.cos, sympy.Abs: np.abs,
-                sympy.atan: np.arctan, sympy.sign: np.sign, ReLU: None, Step: None}
+                sympy.atan: np.arctan, sympy.sign: np.sign}
 
 
 #: ufuncs whose result is boolean, and those that mix one boolean operand with a float one correctly.

@@ -384,8 +384,9 @@ class UnrolledEvaluator:
         """(loss, {named scalar: dL/d scalar}) by the per-scalar chain rule, from forward values."""
         target = np.asarray(target, dtype=float)
         logits = np.array([[values[s] for s in self.graph.logit_symbols]])
-        loss = float(self.head.loss_per_sample(logits, target[None])[0])
-        adjoints = dict(zip(self.graph.logit_symbols, self.head.gradient(logits, target[None])[0]))
+        losses, logit_gradient = self.head.loss_and_gradient(logits, target[None])
+        loss = float(losses[0])
+        adjoints = dict(zip(self.graph.logit_symbols, logit_gradient[0]))
         outputs = [values[a] for a in self.graph.output_symbols]
         adjoints.update(zip(self.graph.output_symbols, self.output_adjoints(outputs, list(target))))
         for step in reversed(self.steps):

@@ -36,7 +36,7 @@ BUILD_PROGRESS_FROM = 100_000
 #: A training step is refused if it would leave a parameter array whose Euclidean norm
 #: reaches this (or is NaN/inf): then every entry is below 10^150, and a sum of up to 10^8
 #: products of two such numbers stays below float64's largest (1.8e308), so the next pass
-#: cannot overflow. (The norm is one BLAS dot product per array: the check stays cheap.)
+#: cannot overflow. (One sum over all parameters bounds every array's norm: the check stays cheap.)
 MAX_PARAMETER_NORM = 1e150
 
 
@@ -118,7 +118,7 @@ class Network:
         # every parameter lives in one flat buffer (views in PyTorch layouts); a step writes its
         # update into the spare buffer, checks it, then the two trade places
         layout = self.compiled.layout
-        self._flat, self._spare, self._scratch = np.empty(layout.size), np.empty(layout.size), np.empty(layout.size)
+        self._flat, self._spare = np.empty(layout.size), np.empty(layout.size)
         self._params, self._spare_params = layout.views(self._flat), layout.views(self._spare)
         for key, value in self._initial_params(np.random.default_rng(seed)).items():
             self._params[key][...] = value
@@ -328,7 +328,7 @@ class Network:
         key = None
         if not total < MAX_PARAMETER_NORM ** 2:  # find the array that reaches the limit, if one does
             with np.errstate(over="ignore", invalid="ignore"):
-                squared_norms = dict(zip(self._spare_params, compiled.layout.squared_norms(self._spare, self._scratch)))
+                squared_norms = dict(zip(self._spare_params, compiled.layout.squared_norms(self._spare, np.empty_like(self._spare))))
             key = next((k for k, norm in squared_norms.items() if not norm < MAX_PARAMETER_NORM ** 2), None)
         if key is not None:
             largest = np.max(np.abs(self._spare_params[key]))

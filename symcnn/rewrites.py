@@ -33,9 +33,7 @@ def presummed_axes(template) -> tuple[int, ...]:
     if len(terms) < 2 or not all(isinstance(term, sympy.Indexed) for term in terms):
         return ()
     indices = [term.indices for term in terms]
-    axes = tuple(axis for axis in range(len(indices[0])) if len({index[axis] for index in indices}) > 1)
-    fixed = [axis for axis in range(len(indices[0])) if axis not in axes]
-    # every combination of the varying axes once, the other axes the same in every term: a full shared sum
-    full = len(set(indices)) == len(terms) == math.prod(len({index[axis] for index in indices}) for axis in axes)
-    same = all(len({index[axis] for index in indices}) == 1 for axis in fixed)
-    return axes if full and same else ()
+    distinct = [len({index[axis] for index in indices}) for axis in range(len(indices[0]))]
+    # every combination of the varying axes exactly once (the other axes, one value each): a full shared sum
+    full = len(set(indices)) == len(terms) == math.prod(distinct)
+    return tuple(axis for axis, count in enumerate(distinct) if count > 1) if full else ()
