@@ -29,6 +29,7 @@ Non-smooth points follow PyTorch: leaky_relu'(0) is the negative slope, elu'(0) 
 
 from __future__ import annotations
 
+import functools
 import keyword
 import numbers
 from dataclasses import dataclass
@@ -231,29 +232,49 @@ class Softmax:
         k, m, j = (sympy.Symbol(name, integer=True, nonnegative=True) for name in "kmj")
         count = sympy.Symbol("K", integer=True, positive=True)
         self.z, self.a, self.Lbar, self.k, self.m, self.j, self.count = z, a, rest, k, m, j, count
-        normaliser = sympy.Sum(sympy.exp(z[j]), (j, 0, count - 1))
-        others = sympy.Sum(sympy.exp(z[j]) * (1 - sympy.KroneckerDelta(j, k)), (j, 0, count - 1))
-        total = sympy.Symbol("S", positive=True)  # sum_j e^{z_j}, named while the partials are derived
-        self.general_output = sympy.exp(z[k]) / normaliser
+        self.normaliser = sympy.Sum(sympy.exp(z[j]), (j, 0, count - 1))
+        self.others = sympy.Sum(sympy.exp(z[j]) * (1 - sympy.KroneckerDelta(j, k)), (j, 0, count - 1))
+        self.total = sympy.Symbol("S", positive=True)  # sum_j e^{z_j}, named while the partials are derived
+        self.general_output = sympy.exp(z[k]) / self.normaliser
 
-        def derived(expression, delta_base=None):
-            # the sums themselves are named before .doit() evaluates the differentiated ones
-            sums = {normaliser: total, others: sympy.exp(rest[k])}
-            return _in_range(sympy.diff(expression, z[m]).xreplace(sums).doit(), delta_base)
+    # the partials are derived when first read (inspection reads them; training runs the numeric products)
+    def _derived(self, expression, delta_base=None):
+        """d expression / d z_m, the sums named before .doit() evaluates the differentiated ones."""
+        sums = {self.normaliser: self.total, self.others: sympy.exp(self.Lbar[self.k])}
+        return _in_range(sympy.diff(expression, self.z[self.m]).xreplace(sums).doit(), delta_base)
 
-        def in_outputs(expression):  # e^{z_i} = a_i S
-            return sympy.factor(expression.replace(
-                lambda e: isinstance(e, sympy.exp) and isinstance(e.args[0], sympy.Indexed) and e.args[0].base == z,
-                lambda e: a[e.args[0].indices[0]] * total))
+    def _in_outputs(self, expression):
+        """``expression`` with e^{z_i} = a_i S, factored."""
+        z = self.z
+        return sympy.factor(expression.replace(
+            lambda e: isinstance(e, sympy.exp) and isinstance(e.args[0], sympy.Indexed) and e.args[0].base == z,
+            lambda e: self.a[e.args[0].indices[0]] * self.total))
 
-        self.partial_of_output = in_outputs(derived(self.general_output))
-        self.partial_of_log_output = sympy.expand(in_outputs(derived(z[k] - sympy.log(normaliser))))
+    @functools.cached_property
+    def partial_of_output(self):
+        return self._in_outputs(self._derived(self.general_output))
+
+    @functools.cached_property
+    def partial_of_log_output(self):
+        return sympy.expand(self._in_outputs(self._derived(self.z[self.k] - sympy.log(self.normaliser))))
+
+    @functools.cached_property
+    def partial_of_log_complement(self):
+        z, m = self.z, self.m
         # only the normaliser's term is written in the outputs: e^{z_m} / S = a_m
-        log_complement = derived(sympy.log(others) - sympy.log(normaliser), z).xreplace({total: sympy.exp(z[m]) / a[m]})
-        self.partial_of_log_complement = sympy.collect(sympy.powsimp(log_complement), sympy.exp(z[m] - rest[k]))
-        # d a_k / d z_m on the diagonal (in a[0]) and off it (in a[0], a[1]), for instantiating one partial
-        self.diagonal_partial = self.partial_of_output.xreplace({k: 0, m: 0}).doit()
-        self.off_diagonal_partial = self.partial_of_output.xreplace({k: 0, m: 1}).doit()
+        partial = self._derived(sympy.log(self.others) - sympy.log(self.normaliser), z).xreplace(
+            {self.total: sympy.exp(z[m]) / self.a[m]})
+        return sympy.collect(sympy.powsimp(partial), sympy.exp(z[m] - self.Lbar[self.k]))
+
+    @functools.cached_property
+    def diagonal_partial(self):
+        """d a_k / d z_k in a[0], for instantiating one partial."""
+        return self.partial_of_output.xreplace({self.k: 0, self.m: 0}).doit()
+
+    @functools.cached_property
+    def off_diagonal_partial(self):
+        """d a_k / d z_m, k != m, in a[0] and a[1]."""
+        return self.partial_of_output.xreplace({self.k: 0, self.m: 1}).doit()
 
     def __repr__(self):
         return "SOFTMAX"

@@ -33,12 +33,12 @@ import re
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 
-from .functions import LogSigmoid, ReLU, Sigmoid, Step, expand_definitions
+from .functions import ELEMENTARY_FUNCTIONS, expand_definitions
 
 #: Functions of one argument a user expression may use, by the name stored in a file.
 FUNCTIONS = {cls.__name__: cls for cls in (
     sympy.exp, sympy.log, sympy.tanh, sympy.sinh, sympy.cosh, sympy.sin, sympy.cos, sympy.atan,
-    sympy.Abs, sympy.sign, expm1, log1p, Sigmoid, LogSigmoid, ReLU, Step)}
+    sympy.Abs, sympy.sign, expm1, log1p, *(cls for cls in ELEMENTARY_FUNCTIONS if cls.unary))}
 OPERATIONS = {"Add": sympy.Add, "Mul": sympy.Mul, "Pow": sympy.Pow}
 CONSTANTS = {"pi": sympy.pi, "E": sympy.E}
 NODE_TYPES = (*OPERATIONS, "Integer", "Rational", "Float", *CONSTANTS, "Symbol", *FUNCTIONS)

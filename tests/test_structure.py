@@ -9,10 +9,6 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "symcnn"
 MAX_LINES = 600
 
-#: Known uses of another module's private names, each removed by a named later step. Keep short.
-#: (module, private name): why it is still here.
-KNOWN_PRIVATE_USES = {}
-
 #: Private-looking names that belong to other libraries' protocols, not to a symcnn module:
 #: sympy printers (``printer._print``, ``super()._print_Add``), sympy's evaluation hooks.
 FOREIGN_PROTOCOL_PREFIXES = ("_print", "_eval_")
@@ -196,14 +192,7 @@ def test_no_import_cycle():
 
 
 def test_no_module_uses_another_modules_private_names():
-    found = [(module, line, name) for module, line, name in _private_uses()
-             if (module, name) not in KNOWN_PRIVATE_USES]
-    assert found == []
-
-
-def test_the_allow_list_holds_only_uses_that_still_exist():
-    present = {(module, name) for module, _, name in _private_uses()}
-    assert set(KNOWN_PRIVATE_USES) <= present
+    assert _private_uses() == []
 
 
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
