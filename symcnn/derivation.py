@@ -32,7 +32,7 @@ from .differentiate import partials_of
 from .display import derivation_latex, derivation_text, display_math
 from .inspect import INDEX, Ledger, LedgerFactor, reader_factors, rolled_form
 from .naming import adjoint_symbol
-from .roles import role_of
+from .roles import numbered_layers, role_of
 
 #: Position labels of the general statement of an error passed back: q is read by the positions r.
 READ, READER = sympy.Symbol("q", integer=True), sympy.Symbol("r", integer=True)
@@ -149,7 +149,7 @@ def derive(net, x, y, weight) -> Derivation:
     ledger = Ledger(net, x, y, weight)
     graph, trace = net.graph, ledger.trace
     chosen = _path_positions(graph, ledger)
-    numbered = [i for i, node in enumerate(graph.nodes) if node.number is not None]
+    numbered = [i for i, _ in numbered_layers(graph)]
     last = numbered[-1]
     steps = []
     for i in reversed([i for i in numbered if i >= ledger.node_index]):

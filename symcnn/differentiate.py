@@ -205,8 +205,10 @@ def output_partial(node, position, wrt_position) -> sympy.Expr:
         return activation_function(node.layer.activation).partial(node.outputs, position[0], wrt_position[0])
     if position != wrt_position:
         return sympy.S.Zero
-    z = node.pre_activations[position]
-    return local_partials(node, position, wrt=[z])["output"][z]
+    # the template's own da/dzeta at this position: nothing else of the layer is instantiated
+    template = derive_template(node.template)
+    return template.partials["output"][ZETA].xreplace({ZETA: node.pre_activations[position],
+                                                        ALPHA: node.outputs[position]})
 
 
 def output_errors(graph) -> dict:

@@ -122,7 +122,7 @@ def _activation_saliency(net, x, of):
     if role.kind == "pre_activation" or node.pre_activations is None:
         seed = {of: 1.0}  # the backward pass of a conv/dense layer starts at its z, of a pool at its output
     else:  # d of / dz_j, from the derived local partials (all z of a softmax)
-        partials = local_partials(node, role.index)["output"]
+        partials = local_partials(node, role.index, wrt=[node.pre_activations[role.index]])["output"]  # a softmax: all z
         seed = dict(zip(partials, np.atleast_1d(trace.evaluate(list(partials.values())))))
     seed_map = np.zeros((1, *node.output_shape))
     for symbol, value in seed.items():

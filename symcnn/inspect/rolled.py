@@ -90,7 +90,7 @@ class _RolledLayer:
         self.index = index
         derive_template(node.template)  # cached: the template partials are derived once
         previous = previous_layer(graph, index)
-        k, m = INDEX["k"], INDEX["m"]
+        m = INDEX["m"]
 
         def base(kind, layer):
             return sympy.IndexedBase(make_symbol("symcnn", kind, layer, ()))
@@ -118,6 +118,10 @@ class _RolledLayer:
         self.summed, self.weight_indices = indexing.summed, indexing.weight_indices
         self.positions_summed = indexing.positions_summed
         self.summand = self.w_entry * self.x_entry
+        # dz/dw in rolled form: the input entry, summed over what the weight's indices do not fix
+        extra = tuple(s for s in self.summed if s[0] not in self.weight_indices)
+        by_weight = sympy.diff(self.summand, self.w_entry)
+        self.weight_partial = sympy.Sum(by_weight, *extra) if extra else by_weight
         self.weighted_sum = sympy.Sum(self.summand, *self.summed)
         if self.b_base is not None:
             self.weighted_sum += self.b_base[self.unit]
@@ -168,9 +172,7 @@ class _RolledLayer:
         if of_role.kind == "pre_activation":
             of = self.z_base[self.position]
             if wrt_role.kind == "weight":
-                extra = tuple(s for s in self.summed if s[0] not in self.weight_indices)
-                general, wrt_general = sympy.diff(self.summand, self.w_entry), self.w_entry
-                general = sympy.Sum(general, *extra) if extra else general
+                general, wrt_general = self.weight_partial, self.w_entry
             elif wrt_role.kind == "bias":
                 general, wrt_general = sympy.S.One, self.b_base[self.unit]
             else:
@@ -207,9 +209,7 @@ class _RolledLayer:
             point = {self.unit: role.index[0]}
         else:
             wrt = self.w_base[self.weight_indices]
-            extra = tuple(s for s in self.summed if s[0] not in self.weight_indices)
-            general = upstream * (sympy.Sum(sympy.diff(self.summand, self.w_entry), *extra) if extra
-                                  else sympy.diff(self.summand, self.w_entry))
+            general = upstream * self.weight_partial
             point = {s: value for s, value in zip(self.weight_indices, role.index) if isinstance(s, sympy.Symbol)}
         if self.positions_summed:
             general = sympy.Sum(general, *self.positions_summed)
@@ -282,4 +282,4 @@ def expanded_form(net, of, wrt=None) -> sympy.Expr:
             output = output.xreplace({node.pre_activations[position]: node.weighted_sum_at(position)})
         return output
     stage = "weighted_sum" if of_role.kind == "pre_activation" else "output"
-    return local_partials(node, position)[stage].get(wrt, sympy.S.Zero)
+    return local_partials(node, position, wrt=[wrt])[stage].get(wrt, sympy.S.Zero)
