@@ -80,18 +80,18 @@ def _node_of(graph, weight):
     raise ValueError(f"{weight} is not a weight or bias of this network")
 
 
-def gradient_expression(graph, weight) -> sympy.Expr:
-    """dLoss/d``weight`` as a sum over positions, in named symbols.
+def gradient_terms(graph, weight):
+    """The chain-rule terms of dLoss/d``weight``, one per output position p that uses it.
 
-    Each term is dL/da_p (an adjoint symbol, rendered as a fraction) times da_p/dz_p times
-    dz_p/dw, with every factor taken from the derived local partials.
+    Yields (p, factors) with factors [(of, wrt, formula), ...] from the loss down: (L, a_p, dL/da_p)
+    and (a_p, z_p, da_p/dz_p), or after a softmax the one (L, z_p, sum_m dL/da_m da_m/dz_p), then
+    (z_p, w, dz_p/dw); every formula from the derived local partials, dL/da as adjoint symbols.
     """
     node, index = _node_of(graph, weight)
-    terms = []
     for position in node.positions():
         if position[0] != index[0]:  # a filter's (unit's) weights only reach its own outputs
             continue
-        z = node.pre_activations[position]
+        z, a = node.pre_activations[position], node.outputs[position]
         partials = local_partials(node, position, wrt=(weight, z))
         weight_partial = partials["weighted_sum"].get(weight, sympy.S.Zero)
         if weight_partial == 0:
@@ -99,7 +99,18 @@ def gradient_expression(graph, weight) -> sympy.Expr:
         if not is_elementwise(node.layer.activation):  # every output of a softmax depends on every z
             upstream = sympy.Add(*[adjoint_symbol(node.outputs[other]) * output_partial(node, other, position)
                                    for other in node.positions()])
-            terms.append(upstream * weight_partial)
-        else:  # one product of the three factors (one flattening, not two: a conv weight has a term per position)
-            terms.append(sympy.Mul(adjoint_symbol(node.outputs[position]), partials["output"][z], weight_partial))
-    return sympy.Add(*terms)
+            factors = [(graph.loss_symbol, z, upstream)]
+        else:
+            factors = [(graph.loss_symbol, a, adjoint_symbol(a)), (a, z, partials["output"][z])]
+        yield position, factors + [(z, weight, weight_partial)]
+
+
+def gradient_expression(graph, weight) -> sympy.Expr:
+    """dLoss/d``weight`` as a sum over positions, in named symbols.
+
+    Each term is dL/da_p (an adjoint symbol, rendered as a fraction) times da_p/dz_p times
+    dz_p/dw (:func:`gradient_terms`), with every factor taken from the derived local partials.
+    """
+    # each term one product of its factors (one flattening, not two: a conv weight has a term per position)
+    return sympy.Add(*[sympy.Mul(*[formula for _, _, formula in factors])
+                       for _, factors in gradient_terms(graph, weight)])

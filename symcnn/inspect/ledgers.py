@@ -19,7 +19,7 @@ import numpy as np
 import sympy
 
 from ..activations import is_elementwise
-from ..chainrule import gradient_expression
+from ..chainrule import gradient_terms
 from ..differentiate import local_partials, output_partial, partials_of
 from ..display import display_math, ledger_html, ledger_latex, ledger_text
 from ..evaluate import compile_expressions
@@ -95,30 +95,13 @@ class Ledger:
 
     @functools.cached_property
     def expression(self) -> sympy.Expr:
-        """The gradient as one sympy sum over positions (:func:`symcnn.chainrule.gradient_expression`)."""
-        return gradient_expression(self.net.graph, self.weight)
+        """The gradient as one sympy sum over positions: the products of the terms' factors, as
+        :func:`symcnn.chainrule.gradient_expression` writes it (from the same terms)."""
+        return sympy.Add(*[sympy.Mul(*[factor.formula for factor in term.factors]) for term in self.terms])
 
     def _terms(self, graph):
-        node, weight = self.node, self.weight
-        softmax = not is_elementwise(node.layer.activation)
-        # a filter's (unit's) weights reach only its own outputs; every softmax output reads every z
-        reached = [p for p in node.positions() if p[0] == self.index[0]]
-        partials = {p: local_partials(node, p, wrt=(weight, node.pre_activations[p])) for p in reached}
-        terms = []
-        for position in reached:
-            weight_partial = partials[position]["weighted_sum"].get(weight, sympy.S.Zero)
-            if weight_partial == 0:
-                continue
-            z, a = node.pre_activations[position], node.outputs[position]
-            if softmax:
-                upstream = sympy.Add(*[adjoint_symbol(node.outputs[other]) * output_partial(node, other, position)
-                                       for other in node.positions()])
-                factors = [LedgerFactor(graph.loss_symbol, z, upstream)]
-            else:
-                factors = [LedgerFactor(graph.loss_symbol, a, adjoint_symbol(a)),
-                           LedgerFactor(a, z, partials[position]["output"][z])]
-            terms.append(LedgerTerm(position, factors + [LedgerFactor(z, weight, weight_partial)]))
-        return terms
+        return [LedgerTerm(position, [LedgerFactor(*factor) for factor in factors])
+                for position, factors in gradient_terms(graph, self.weight)]
 
     def _path(self, graph):
         """Factors from the loss down to the weight, choosing the largest contribution at each layer.
