@@ -31,7 +31,6 @@ from .numpy_reference import NumpyStep
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 #: Learning rate of every timed step (small, so that thousands of steps stay near the start).
 LEARNING_RATE = 1e-3
-#: Round counts of a full run and of ``--quick`` (a smoke run whose numbers mean little).
 #: Issue 11's larger networks by short name: (label, input shape, a function making the layers, loss)
 LARGER_NETWORKS = {
     "conv256": ("8-filter conv, 1x256x256", (1, 256, 256),
@@ -46,6 +45,7 @@ LARGER_NETWORKS = {
     "head1000": ("1000-class softmax head", (1, 2, 2), lambda: [Flatten(), Dense(1000, activation="softmax")],
                  "cross_entropy"),
 }
+#: Round counts of a full run and of ``--quick`` (a smoke run whose numbers mean little).
 FULL = dict(rounds=1000, batch_rounds=150, build_repeats=5, sizes=(27, 54, 108, 216), sweep_rounds=200,
             larger=tuple(LARGER_NETWORKS))
 QUICK = dict(rounds=20, batch_rounds=5, build_repeats=1, sizes=(27, 54), sweep_rounds=5,

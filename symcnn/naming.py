@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from .checks import is_int
+
 #: The kinds of named scalar and the letter each has in the ``"symcnn"`` scheme.
 KIND_LETTERS = {
     "input": "x",
@@ -255,7 +257,7 @@ class SymbolArray:
         flat = 0
         for axis, (i, n) in enumerate(zip(key, self.shape)):
             if type(i) is not int:
-                if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+                if not is_int(i):
                     return None
                 i = int(i)
             if not -n <= i < n:
@@ -360,7 +362,7 @@ class _FlatSymbols:
             yield self._array._symbol(flat)
 
     def __getitem__(self, key):
-        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        if is_int(key):
             size = self._array.size
             if not -size <= key < size:
                 raise IndexError(f"index {key} is out of bounds for size {size}")

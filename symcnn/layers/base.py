@@ -17,6 +17,7 @@ import numpy as np
 import sympy
 
 from ..activations import activation_function, is_elementwise
+from ..checks import is_int
 from ..initializers import INITIALIZERS
 from ..naming import TEMPLATE_LETTERS, template_array, template_symbol
 
@@ -29,9 +30,9 @@ INDEX = {name: sympy.Symbol(name, integer=True) for name in "fcijuvknm"}
 
 def positive_pair(value, argument: str, layer: str, minimum: int = 1) -> tuple[int, int]:
     """Accept an int or a pair of ints >= ``minimum`` and return the pair (``layer`` names the caller in errors)."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+    pair = (value, value) if is_int(value) else value
     if (not isinstance(pair, (tuple, list)) or len(pair) != 2
-            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair)):
+            or not all(is_int(v) for v in pair)):
         raise TypeError(f"{layer}: {argument} must be an int or a pair of ints, got {value!r}")
     if any(v < minimum for v in pair):
         raise ValueError(f"{layer}: {argument} must be >= {minimum}, got {value!r}")
