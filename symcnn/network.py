@@ -21,7 +21,7 @@ import numbers
 import numpy as np
 
 from . import chainrule, derivation, inspect, persistence, train
-from .checks import check_int
+from .checks import check_int, is_int
 from .display.progress import ProgressBar
 from .evaluate import CompiledNetwork, UnrolledEvaluator
 from .graph import SymbolicGraph
@@ -42,7 +42,7 @@ MAX_PARAMETER_NORM = 1e150
 
 def _check_input_shape(input_shape) -> tuple[int, int, int]:
     if (not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3
-            or not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in input_shape)):
+            or not all(is_int(n) for n in input_shape)):
         raise TypeError(f"input_shape must be a (channels, height, width) tuple of ints, got {input_shape!r}")
     if any(n < 1 for n in input_shape):
         raise ValueError(f"input_shape must be positive, got {tuple(input_shape)}")
