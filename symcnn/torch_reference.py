@@ -75,6 +75,14 @@ def torch_logits(net, x, params, functions=None):
     raise AssertionError("unreachable: the last layer returns")
 
 
+def torch_log_complement(logits):
+    """log(1 - softmax(z)_k) = logsumexp_{j != k} z_j - logsumexp_j z_j, finite for any logits (N, K)."""
+    classes = logits.shape[1]
+    others = logits.unsqueeze(1).expand(-1, classes, -1).masked_fill(
+        torch.eye(classes, dtype=torch.bool), float("-inf"))
+    return torch.logsumexp(others, dim=2) - torch.logsumexp(logits, dim=1, keepdim=True)
+
+
 def torch_loss(net, logits, targets, functions=None):
     """The mean loss over the batch, in PyTorch's own (stable where it has one) formulation.
 
@@ -90,13 +98,8 @@ def torch_loss(net, logits, targets, functions=None):
     elif net.loss_name == "bce" and activation == "sigmoid":
         per_output = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
     elif net.loss_name == "bce":  # after a softmax: -(t log p + (1 - t) log(1 - p))
-        # log(1 - p_k) = logsumexp_{j != k} z_j - logsumexp_j z_j: finite for any logits
-        classes = logits.shape[1]
-        others = logits.unsqueeze(1).expand(-1, classes, -1).masked_fill(
-            torch.eye(classes, dtype=torch.bool), float("-inf"))
-        log_normaliser = torch.logsumexp(logits, dim=1, keepdim=True)
-        log_p, log_not_p = logits - log_normaliser, torch.logsumexp(others, dim=2) - log_normaliser
-        per_output = -(targets * log_p + (1 - targets) * log_not_p)
+        log_p = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+        per_output = -(targets * log_p + (1 - targets) * torch_log_complement(logits))
     elif net.loss_name == "cross_entropy":
         return F.cross_entropy(logits, targets)
     else:

@@ -102,7 +102,6 @@ def assert_arrays_close(actual, expected, rtol, what=""):
     """Assert |actual - expected| <= rtol * max(|expected|) (the array's own scale), entry by entry."""
     actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
     assert actual.shape == expected.shape, (what, actual.shape, expected.shape)
-    scale = max(float(np.abs(expected).max()), 1e-300)
-    error = float(np.abs(actual - expected).max()) / scale
+    error = max_relative_error({what: actual}, {what: expected})
     assert error <= rtol, f"{what}: relative error {error:.3g} > {rtol}"
     return error

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 import symcnn as sc
 from symcnn.activations import ACTIVATIONS, Z, Activation
 from symcnn.evaluate import compile_expressions
-from symcnn.torch_reference import TORCH_ACTIVATIONS
+from symcnn.torch_reference import TORCH_ACTIVATIONS, torch_log_complement
 from tests.reference import (assert_arrays_close, assert_entry_matches_torch, assert_matches_finite_differences,
                              assert_matches_torch, torch_vector_jacobian_product)
 
@@ -256,13 +256,6 @@ def test_softmax_partials_derived_in_indexed_form_equal_diff_of_the_written_out_
     assert softmax.partial(list(a), 0, 2) == -a[0] * a[2]
 
 
-def _torch_log_complement(z):
-    """log(1 - softmax(z)_k) as log sum_{j != k} e^{z_j} - log sum_j e^{z_j}, masking the diagonal."""
-    count = z.shape[1]
-    others = z.unsqueeze(1).expand(-1, count, -1).masked_fill(torch.eye(count, dtype=torch.bool), -math.inf)
-    return torch.logsumexp(others, dim=2) - torch.logsumexp(z, dim=1, keepdim=True)
-
-
 SOFTMAX_LOGITS = {
     "ordinary": lambda rng: rng.normal(scale=3.0, size=(3, 5)),
     "two classes": lambda rng: rng.normal(size=(4, 2)),
@@ -282,7 +275,7 @@ def test_softmax_numeric_pieces_and_their_vector_jacobian_products_match_pytorch
     for name, ours, function in [
             ("a", softmax.backward_output(g, values), lambda t: torch.softmax(t, dim=1)),
             ("log a", softmax.backward_log_output(g, values), lambda t: torch.log_softmax(t, dim=1)),
-            ("log(1 - a)", softmax.backward_log_complement(g, values), _torch_log_complement)]:
+            ("log(1 - a)", softmax.backward_log_complement(g, values), torch_log_complement)]:
         expected_vjp, expected_value = torch_vector_jacobian_product(function, z, g)
         value = {"a": a, "log a": log_a, "log(1 - a)": log_q}[name]
         assert np.all(np.isfinite(value)) and np.all(np.isfinite(ours)), name
