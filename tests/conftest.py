@@ -2,13 +2,13 @@
 
 import functools
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import settings
 
 import symcnn as sc
+from tests.shared import MNIST_DIRECTORY
 
 # CI runs the property tests on a fixed sequence of examples, so that a run is reproducible;
 # locally every run explores new ones.
@@ -16,7 +16,6 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-MNIST_DIRECTORY = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
 
 
 @pytest.fixture(scope="session")
@@ -45,16 +44,6 @@ def net_a():
 def net_c():
     """Network C as preset (read only)."""
     return sc.presets.network_c()
-
-
-def network_c_off_the_kinks(seed=None, bias_seed=5):
-    """Network C (preset weights, or ``seed``'s) with nonzero conv1 biases drawn from ``bias_seed``:
-    no pre-activation sits exactly on ReLU's kink."""
-    net = sc.presets.network_c() if seed is None else sc.presets.network_c(seed=seed)
-    rng = np.random.default_rng(bias_seed)
-    net.set_params({key: value if key != "conv1.bias" else rng.uniform(-0.2, 0.2, value.shape)
-                    for key, value in net.params.items()})
-    return net
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 import symcnn as sc
 from symcnn.benchmark import missing_one_thread_settings
 from symcnn.graph import estimated_build_cost
-from tests.conftest import MNIST_DIRECTORY
+from tests.shared import MNIST_DIRECTORY
 
 
 def run(*arguments, cwd=None):

@@ -10,7 +10,7 @@ import pytest
 import symcnn as sc
 from symcnn.inspect import scalar_roles
 from symcnn.naming import adjoint_symbol
-from tests.conftest import network_c_off_the_kinks
+from tests.shared import network_c_off_the_kinks
 from tests.katex import math_in_html, unwrap_display_math
 from tests.reference import assert_entry_matches_torch, assert_matches_input_finite_differences
 

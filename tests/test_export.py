@@ -9,7 +9,7 @@ import pytest
 import sympy
 
 import symcnn as sc
-from tests.conftest import network_c_off_the_kinks
+from tests.shared import network_c_off_the_kinks
 from symcnn import inspect as si
 from symcnn.codegen import argument_symbols
 from symcnn.losses import loss_of_logits

@@ -10,7 +10,7 @@ from symcnn import inspect as si
 from symcnn.evaluate import UnrolledEvaluator
 from symcnn.graph import LayerNode
 from symcnn.naming import adjoint_symbol
-from tests.conftest import network_c_off_the_kinks
+from tests.shared import network_c_off_the_kinks
 from tests.reference import assert_matches_input_finite_differences
 
 RTOL = 1e-9
