@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 
 #: tqdm moves the cursor (ESC [ n A, ...) to redraw nested bars in place; a file or pipe gets whole lines instead
 _CURSOR_CODES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -56,6 +57,7 @@ class ProgressBar:
         self.total, self.label, self.enabled = total, label, enabled
         self.done = 0
         self._bar = self._make_bar(stream, unit) if enabled else None
+        self._values, self._values_shown_at = None, -float("inf")
 
     def _make_bar(self, stream, unit):
         from tqdm.auto import tqdm as auto_bar
@@ -79,13 +81,23 @@ class ProgressBar:
         self.done += steps
         if self._bar is not None:
             if values:
-                self._bar.set_postfix({key: value if isinstance(value, str) else f"{value:.4g}"
-                                       for key, value in values.items()}, refresh=False)
+                # formatted no more often than the bar redraws (a training loop updates every step)
+                self._values = values
+                now = time.monotonic()
+                if now - self._values_shown_at >= self._bar.mininterval:
+                    self._show_values()
+                    self._values_shown_at = now
             self._bar.update(steps)
 
+    def _show_values(self) -> None:
+        self._bar.set_postfix({key: value if isinstance(value, str) else f"{value:.4g}"
+                               for key, value in self._values.items()}, refresh=False)
+
     def close(self) -> None:
-        """Draw the final state and release the bar."""
+        """Draw the final state (with the latest values) and release the bar."""
         if self._bar is not None:
+            if self._values is not None:
+                self._show_values()
             self._bar.close()
             self._bar = None
 
