@@ -54,6 +54,17 @@ def size_text(shape) -> str:
     return "×".join(str(int(n)) for n in shape)
 
 
+def symmetric_scale(values) -> dict:
+    """The diverging map symmetric about 0 out to the largest |value| (-1..1 for all zeros): for signed
+    quantities shown alone (a change, a gradient).
+
+    >>> symmetric_scale(np.array([0.5, -2.0]))
+    {'cmap': 'RdBu_r', 'vmin': -2.0, 'vmax': 2.0}
+    """
+    limit = float(np.abs(values).max()) or 1.0
+    return {"cmap": DIVERGING, "vmin": -limit, "vmax": limit}
+
+
 def colour_scale(*arrays) -> dict:
     """One colour scale for panels that are compared: imshow's cmap, vmin and vmax.
 
@@ -144,8 +155,7 @@ def plot_representations(image, before: dict, after: dict, path=None, title=None
         _image(axes[1, column], new[0], "", **scale)
         _colour_bar(shown, axes[:2, column])
         change = new[0] - old[0]
-        limit = float(np.abs(change).max()) or 1.0
-        _colour_bar(_image(axes[2, column], change, "", cmap=DIVERGING, vmin=-limit, vmax=limit), axes[2, column])
+        _colour_bar(_image(axes[2, column], change, "", **symmetric_scale(change)), axes[2, column])
     return _finish(figure, path, title)
 
 
@@ -297,8 +307,7 @@ def plot_gradients(net, x, y, path=None, title=None):
             label = f"∂L/∂{key}[0, :]\non {source}'s {size_text(shape[1:])} grid{channel}"
         else:
             shown, label = gradient[:1], f"∂L/∂{key}[0, :]"
-        limit = float(np.abs(shown).max()) or 1.0
-        _colour_bar(_image(axis, np.atleast_2d(shown), label, cmap=DIVERGING, vmin=-limit, vmax=limit), axis)
+        _colour_bar(_image(axis, np.atleast_2d(shown), label, **symmetric_scale(shown)), axis)
     return _finish(figure, path, title)
 
 
@@ -332,8 +341,7 @@ def plot_saliency(net, x, of=None, y=None, path=None, title=None):
         axes[0, 1].contour(field.astype(float), levels=[0.5], colors="tab:orange", linewidths=1.5)
     for axis, label, values in ((axes[0, 2], f"∂{name}/∂x", gradient[0]),
                                 (axes[0, 3], "gradient × input", (gradient * image)[0])):
-        limit = float(np.abs(values).max()) or 1.0
-        _colour_bar(_image(axis, values, label, cmap=DIVERGING, vmin=-limit, vmax=limit), axis)
+        _colour_bar(_image(axis, values, label, **symmetric_scale(values)), axis)
     return _finish(figure, path, title)
 
 
@@ -362,10 +370,9 @@ def plot_ledger(ledger, path=None, title=None):
     figure, axes = _new_figure(1, len(panels), (3.8 * len(panels), 3.5))
     for axis, (name, values, channel, which) in zip(axes[0], panels):
         grid = values[channel] if channel is not None else np.atleast_2d(values)
-        limit = float(np.abs(grid).max()) or 1.0
         shown = f", {which} {channel}" if channel is not None and values.shape[0] > 1 else ""
         label = f"{name}{shown} ({size_text(values.shape)})"
-        _colour_bar(_image(axis, grid, label, cmap=DIVERGING, vmin=-limit, vmax=limit), axis)
+        _colour_bar(_image(axis, grid, label, **symmetric_scale(grid)), axis)
     return _finish(figure, path, title or f"∂L/∂{text_name(ledger.weight.name)} = {ledger.total:.4g}")
 
 
