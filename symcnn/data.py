@@ -178,8 +178,7 @@ def load_mnist(directory, prefix: str = "t10k", classes=None, crop=None,
     directory = check_path(directory, "directory")
     if not isinstance(prefix, str):
         raise TypeError(f"prefix must be a str such as 't10k', got {type(prefix).__name__}")
-    names = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
-    looked_for = " and ".join(f"{name}[.gz]" for name in names)
+    names, looked_for = _mnist_names(prefix)
     if not directory.is_dir():
         raise ValueError(f"MNIST directory {directory} does not exist or is not a directory "
                          f"(looked for {looked_for} in it)")
@@ -218,11 +217,22 @@ def load_mnist(directory, prefix: str = "t10k", classes=None, crop=None,
     return images, labels.astype(np.int64)
 
 
+def _mnist_names(prefix: str) -> tuple[tuple[str, str], str]:
+    """The images and labels file names for ``prefix``, and how to say what was looked for."""
+    names = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
+    return names, " and ".join(f"{name}[.gz]" for name in names)
+
+
+def _existing(directory: Path, name: str) -> Path | None:
+    """``directory/name`` or ``directory/name.gz``, whichever is a file, else None."""
+    return next((candidate for candidate in (directory / name, directory / f"{name}.gz") if candidate.is_file()), None)
+
+
 def _find_file(directory: Path, name: str, looked_for: str) -> Path:
-    for candidate in (directory / name, directory / f"{name}.gz"):
-        if candidate.is_file():
-            return candidate
-    raise ValueError(f"{directory}: no file {name} or {name}.gz (looked for {looked_for})")
+    found = _existing(directory, name)
+    if found is None:
+        raise ValueError(f"{directory}: no file {name} or {name}.gz (looked for {looked_for})")
+    return found
 
 
 def _check_magic(path: Path, magic: int, expected: int, what: str) -> None:
@@ -474,8 +484,7 @@ def mnist_directory(directory=None, prefix: str = "t10k") -> Path:
     ``SYMCNN_MNIST`` or pass the directory when neither is given, or when the directory
     does not hold both IDX files (raw or ``.gz``).
     """
-    names = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
-    looked_for = " and ".join(f"{name}[.gz]" for name in names)
+    names, looked_for = _mnist_names(prefix)
     if directory is None:
         found = os.environ.get(MNIST_ENVIRONMENT_VARIABLE, "")
         if not found:
@@ -487,7 +496,7 @@ def mnist_directory(directory=None, prefix: str = "t10k") -> Path:
     else:
         directory = check_path(directory, "directory").expanduser()
         source = "as passed"
-    missing = [name for name in names if not any((directory / f"{name}{end}").is_file() for end in ("", ".gz"))]
+    missing = [name for name in names if _existing(directory, name) is None]
     if missing:
         raise FileNotFoundError(f"the MNIST directory {directory} ({source}) does not hold {' or '.join(missing)} (raw or .gz); "
                                 f"set {MNIST_ENVIRONMENT_VARIABLE} or pass the directory that holds {looked_for}")
