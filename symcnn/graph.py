@@ -192,6 +192,12 @@ class LayerNode:
     template: LayerTemplate | None = None
 
     @property
+    def has_units(self) -> bool:
+        """Whether the layer's outputs are one vector of units (a Dense layer's; the "r" scheme names
+        their parameters apart, and only such a layer may hold a softmax)."""
+        return self.number is not None and len(self.output_shape) == 1
+
+    @property
     def name(self) -> str:
         """``conv1``, ``pool2``, ``dense3``...; flatten layers are not numbered."""
         return f"{self.layer.kind}{self.number}" if self.number is not None else "flatten"
@@ -298,18 +304,17 @@ class SymbolicGraph:
         output_shape = layer.output_shape(input_shape)
         if number is None:
             return LayerNode(None, layer, input_shape, output_shape, inputs, inputs.reshape(output_shape))
-        if not is_elementwise(layer.activation) and len(output_shape) != 1:
-            raise ValueError(f"layer {number} ({layer.describe()}): softmax is only available on a Dense layer "
-                             "(its outputs must be one vector)")
         shapes = layer.parameter_shapes(input_shape)
-        dense = len(output_shape) == 1  # a layer of units (the "r" scheme names them apart)
         node = LayerNode(number, layer, input_shape, output_shape, inputs,
                          symbol_array(self.naming, "activation", number, output_shape),
                          template=layer.template(input_shape))
+        if not is_elementwise(layer.activation) and not node.has_units:
+            raise ValueError(f"layer {number} ({layer.describe()}): softmax is only available on a Dense layer "
+                             "(its outputs must be one vector)")
         if "weight" in shapes:
-            node.weights = symbol_array(self.naming, "weight", number, shapes["weight"], dense)
+            node.weights = symbol_array(self.naming, "weight", number, shapes["weight"], node.has_units)
         if "bias" in shapes:
-            node.bias = symbol_array(self.naming, "bias", number, shapes["bias"], dense)
+            node.bias = symbol_array(self.naming, "bias", number, shapes["bias"], node.has_units)
         if layer.has_weighted_sum:
             node.pre_activations = symbol_array(self.naming, "pre_activation", number, output_shape)
         return node

@@ -185,6 +185,6 @@ def _renamed_symbol(graph, role: ScalarRole, scheme: str):
         arrays.update(weight=node.weights, bias=node.bias, pre_activation=node.pre_activations,
                       activation=node.outputs)
     shape = arrays[role.kind].shape if role.kind in arrays else ()
-    dense = node is not None and len(node.output_shape) == 1  # a layer of units (the "r" scheme names them apart)
+    dense = node is not None and node.has_units
     return make_symbol(scheme, role.kind, layer, role.index, shape, dense)
 

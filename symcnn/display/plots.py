@@ -294,7 +294,7 @@ def plot_gradients(net, x, y, path=None, title=None):
     gradients = {k: g for k, g in net.gradients(x, y).items() if k.endswith(".weight")}
     flattened = {node.name + ".weight": (net.graph.nodes[i - 2].name if i > 1 else "input",
                                          net.graph.nodes[i - 1].input_shape)
-                 for i, node in enumerate(net.graph.nodes) if i > 0 and node.layer.has_weighted_sum and len(node.output_shape) == 1
+                 for i, node in enumerate(net.graph.nodes) if i > 0 and node.has_units and node.layer.has_weighted_sum
                  and net.graph.nodes[i - 1].number is None}
     figure, axes = _new_figure(1, len(gradients), (3.3 * len(gradients), 3.2))
     for axis, (key, gradient) in zip(axes[0], gradients.items()):
